@@ -1,0 +1,64 @@
+"""The ``forecaster`` command: serve, worker, scheduler, migrate.
+
+This is the composition root: the only place that wires the API, the worker and the store together.
+Imports of the heavy parts happen inside each command so ``forecaster --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from cli.logs import configure_logging
+from models.settings import get_settings
+
+app = typer.Typer(help="Forecaster: a time-series forecasting service.", no_args_is_help=True)
+
+
+@app.command()
+def migrate(revision: str = typer.Option("head", help="Alembic revision to upgrade to.")) -> None:
+    """Bring the configured database's schema to REVISION (default: head)."""
+    from migrations.runner import upgrade
+
+    settings = get_settings()
+    configure_logging(settings)
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    port: int = typer.Option(8000, help="Port to bind."),
+    workers_inline: int = typer.Option(
+        1, "--workers-inline", min=0, help="Training workers run inside this process (0 = none)."
+    ),
+    scheduler: bool = typer.Option(True, help="Run the retraining scheduler in this process."),
+) -> None:
+    """Run the HTTP API, with inline workers and the scheduler (the embedded mode)."""
+    from cli.serve import run_service
+
+    settings = get_settings()
+    configure_logging(settings)
+    run_service(
+        settings, host=host, port=port, workers_inline=workers_inline, with_scheduler=scheduler
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Claim and run training jobs until SIGTERM (one worker per GPU)."""
+    from worker.runner import run_worker_process
+
+    settings = get_settings()
+    configure_logging(settings)
+    run_worker_process(settings)
+
+
+@app.command("scheduler")
+def scheduler_command() -> None:
+    """Enqueue a training job at each due time of every enabled schedule, until SIGTERM."""
+    from worker.scheduler import run_scheduler_process
+
+    settings = get_settings()
+    configure_logging(settings)
+    run_scheduler_process(settings)

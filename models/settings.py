@@ -1,0 +1,73 @@
+"""Service settings, read from the environment (prefix ``FORECASTER_``).
+
+They live in ``models/`` because every service process (API, worker, scheduler) depends on the
+store, while the ML core (``forecaster/``) stays free of them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; README's configuration reference documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="FORECASTER_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./forecaster.db",
+        description="SQLAlchemy URL; postgresql+psycopg://... in production.",
+    )
+    artifact_dir: Path = Field(
+        default=Path("./artifacts"), description="Root of the content-addressed artifact store."
+    )
+    api_keys: str = Field(
+        default="",
+        description="Comma-separated API keys; when set, every /v1 route needs a Bearer key.",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Training device for workers: auto picks CUDA when present."
+    )
+    worker_concurrency: int = Field(default=1, ge=1, description="Jobs one worker runs at once.")
+    lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long a claimed job stays leased without a heartbeat."
+    )
+    max_attempts: int = Field(default=3, ge=1, description="Attempts before a job is failed.")
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for queued jobs."
+    )
+    scheduler_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often the scheduler looks for due schedules."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="On SIGTERM, how long a worker may finish its job before releasing it.",
+    )
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024, gt=0, description="Largest request body accepted (413 above)."
+    )
+    model_cache_size: int = Field(
+        default=16, ge=1, description="Loaded models kept in the API's LRU cache."
+    )
+    forecast_wait_seconds: float = Field(
+        default=30.0, ge=0, description="Upper bound on how long POST /v1/forecast may wait."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
+
+    @property
+    def api_key_set(self) -> frozenset[str]:
+        """The configured API keys, blanks dropped."""
+        return frozenset(key.strip() for key in self.api_keys.split(",") if key.strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
