@@ -62,3 +62,24 @@ def scheduler_command() -> None:
     settings = get_settings()
     configure_logging(settings)
     run_scheduler_process(settings)
+
+
+@app.command()
+def healthcheck() -> None:
+    """Exit 0 when the database answers and its schema is at head, 1 otherwise (for containers)."""
+    from migrations.runner import is_at_head
+    from models.db import DatabaseUnavailable, make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        at_head = is_at_head(engine)
+    except DatabaseUnavailable as exc:
+        typer.echo(f"database unavailable: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    if not at_head:
+        typer.echo("database schema is not at head: run `forecaster migrate`", err=True)
+        raise typer.Exit(1)
+    typer.echo("ok")

@@ -1,0 +1,36 @@
+"""Structured log lines: JSON carries every ``extra`` field; text appends them."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from cli.logs import JsonFormatter, TextFormatter
+
+
+def _record(**extra: object) -> logging.LogRecord:
+    record = logging.makeLogRecord(
+        {"name": "api.request", "levelno": logging.INFO, "levelname": "INFO", "msg": "request"}
+    )
+    for key, value in extra.items():
+        setattr(record, key, value)
+    return record
+
+
+def test_json_lines_carry_extras() -> None:
+    line = JsonFormatter().format(_record(method="GET", path="/v1/jobs", status=200, job_id=7))
+    payload = json.loads(line)
+    assert payload["message"] == "request"
+    assert payload["level"] == "INFO"
+    assert (payload["method"], payload["path"], payload["status"], payload["job_id"]) == (
+        "GET",
+        "/v1/jobs",
+        200,
+        7,
+    )
+    assert payload["time"].endswith("+00:00")
+
+
+def test_text_lines_append_extras() -> None:
+    line = TextFormatter().format(_record(job_id=7, model="demand"))
+    assert line.endswith("request job_id=7 model=demand")
