@@ -38,6 +38,14 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How long a claimed job stays leased without a heartbeat."
     )
     max_attempts: int = Field(default=3, ge=1, description="Attempts before a job is failed.")
+    retry_backoff_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="Wait before a failed job's first retry (doubles each time).",
+    )
+    retry_backoff_max_seconds: float = Field(
+        default=600.0, ge=0, description="Longest wait between two attempts of a failed job."
+    )
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for queued jobs."
     )
