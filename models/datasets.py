@@ -1,0 +1,251 @@
+"""Datasets and observations: bulk upsert and read-back as the long frame the core expects.
+
+Timestamps are stored as timezone-aware UTC (``timestamptz`` on PostgreSQL). On the way in,
+naive ``ds`` values are taken as UTC and aware ones converted to UTC (kept to the microsecond);
+on the way out ``ds`` is tz-naive UTC ``datetime64[ns]``. Values are float64 and must be finite.
+
+PostgreSQL writes go through binary COPY into a temporary table, then ``INSERT ... SELECT ...
+ON CONFLICT DO UPDATE`` per batch; reads come back through binary COPY. SQLite uses batched
+``INSERT ... ON CONFLICT DO UPDATE`` executemany.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import observation_io
+from models.dialects import insert_for
+from models.errors import InvalidInput, NotFound
+from models.names import validate_name
+from models.pagination import DEFAULT_LIMIT, Page, paginate
+from models.tables import Dataset, Observation, Series
+
+COLUMNS = ("unique_id", "ds", "y")
+MAX_UNIQUE_ID_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What an upsert did: input sizes, series created, and rows inserted or changed."""
+
+    dataset: str
+    series: int
+    new_series: int
+    rows: int
+    written: int
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """Size and time span of a dataset (first/last are None when it holds no observations)."""
+
+    name: str
+    series: int
+    observations: int
+    first_ds: datetime | None
+    last_ds: datetime | None
+    created_at: datetime
+
+
+def upsert_observations(session: Session, dataset: str, df: pd.DataFrame) -> UpsertResult:
+    """Insert or update DF's observations (columns unique_id, ds, y) in DATASET, creating it.
+
+    The whole frame is validated before the first write; a (unique_id, ds) already stored gets
+    the new value. Raises InvalidInput naming the first bad series and the problem.
+    """
+    validate_name(dataset, "dataset name")
+    frame = prepare_frame(df)
+    dataset_id = _ensure_dataset(session, dataset)
+    names = sorted(frame["unique_id"].unique())
+    ids, new_series = _ensure_series(session, dataset_id, names)
+    series_id = frame["unique_id"].map(ids).to_numpy(dtype=np.int64)
+    ts_us = frame["ts_us"].to_numpy(dtype=np.int64)
+    value = frame["y"].to_numpy(dtype=np.float64)
+    written = observation_io.write(session, series_id, ts_us, value)
+    return UpsertResult(dataset, len(names), new_series, len(frame), written)
+
+
+def prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """DF validated and normalised to columns unique_id (str), ts_us (int64, UTC), y (float64)."""
+    missing = [column for column in COLUMNS if column not in df.columns]
+    if missing:
+        raise InvalidInput(f"missing column(s) {missing}; expected {list(COLUMNS)}")
+    if df.empty:
+        raise InvalidInput("no observations to store")
+    if df["unique_id"].isna().any():
+        raise InvalidInput("unique_id has missing values")
+    unique_id = df["unique_id"].astype(str)
+    _check_unique_ids(unique_id)
+    frame = pd.DataFrame(
+        {"unique_id": unique_id.to_numpy(), "ts_us": _to_utc_micros(df["ds"], unique_id)}
+    )
+    frame["y"] = _to_values(df["y"], unique_id)
+    duplicated = frame.duplicated(["unique_id", "ts_us"])
+    if duplicated.any():
+        raise _invalid_at(unique_id, duplicated.to_numpy(), "duplicate timestamps")
+    return frame
+
+
+def _check_unique_ids(unique_id: pd.Series) -> None:
+    bad = (unique_id.str.len() == 0) | (unique_id.str.len() > MAX_UNIQUE_ID_LENGTH)
+    if bad.any():
+        raise _invalid_at(unique_id, bad.to_numpy(), "unique_id must have 1-200 characters")
+
+
+def _to_utc_micros(ds: pd.Series, unique_id: pd.Series) -> np.ndarray:
+    try:
+        stamps = pd.to_datetime(ds, utc=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidInput(f"ds holds values that are not timestamps: {exc}") from exc
+    if stamps.isna().any():
+        raise _invalid_at(unique_id, stamps.isna().to_numpy(), "missing timestamps")
+    naive = stamps.dt.tz_convert(None).astype("datetime64[us]")
+    return naive.to_numpy().astype(np.int64)
+
+
+def _to_values(y: pd.Series, unique_id: pd.Series) -> np.ndarray:
+    try:
+        values = pd.to_numeric(y, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"y holds values that are not numbers: {exc}") from exc
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise _invalid_at(unique_id, ~finite, "y must be finite (no NaN or infinity)")
+    return values
+
+
+def _invalid_at(unique_id: pd.Series, mask: np.ndarray, reason: str) -> InvalidInput:
+    first = unique_id.to_numpy()[np.flatnonzero(mask)[0]]
+    return InvalidInput(f"series {first!r}: {reason}")
+
+
+def read_observations(
+    session: Session,
+    dataset: str,
+    unique_ids: Sequence[str] | None = None,
+    start: datetime | str | pd.Timestamp | None = None,
+    end: datetime | str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """DATASET as a long frame (unique_id, ds tz-naive UTC datetime64[ns], y float64).
+
+    Optionally only UNIQUE_IDS (NotFound names any that are absent) and only
+    ``start <= ds <= end`` (naive bounds are UTC). Sorted by unique_id, then ds.
+    """
+    dataset_id = get_dataset(session, dataset).id
+    ids = _series_ids(session, dataset_id)
+    if unique_ids is not None:
+        ids = _subset(ids, unique_ids)
+    names = sorted(ids)
+    id_array = np.array([ids[name] for name in names], dtype=np.int64)
+    series_id, ts_us, value = observation_io.read(session, id_array, _to_utc(start), _to_utc(end))
+    return _long_frame(names, id_array, series_id, ts_us, value)
+
+
+def _subset(ids: dict[str, int], unique_ids: Sequence[str]) -> dict[str, int]:
+    missing = sorted(set(unique_ids) - ids.keys())
+    if missing:
+        raise NotFound(f"series not in the dataset: {missing[:5]}")
+    return {name: ids[name] for name in set(unique_ids)}
+
+
+def _long_frame(
+    names: list[str],
+    id_array: np.ndarray,
+    series_id: np.ndarray,
+    ts_us: np.ndarray,
+    value: np.ndarray,
+) -> pd.DataFrame:
+    # Rows arrive ordered by (series_id, ts); a stable sort by name rank keeps ts order.
+    order_of_id = np.argsort(id_array)
+    rank = order_of_id[np.searchsorted(id_array, series_id, sorter=order_of_id)]
+    order = np.argsort(rank, kind="stable")
+    labels = np.array(names, dtype=object)[rank[order]]
+    ds = ts_us[order].astype("datetime64[us]").astype("datetime64[ns]")
+    return pd.DataFrame({"unique_id": labels, "ds": ds, "y": value[order]})
+
+
+def _to_utc(value: datetime | str | pd.Timestamp | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"invalid time bound {value!r}") from exc
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
+def get_dataset(session: Session, name: str) -> Dataset:
+    """The dataset called NAME; NotFound otherwise."""
+    found = session.scalar(select(Dataset).where(Dataset.name == name))
+    if found is None:
+        raise NotFound(f"dataset {name!r} not found")
+    return found
+
+
+def list_datasets(
+    session: Session, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[Dataset]:
+    """Datasets, newest first."""
+    return paginate(
+        session, select(Dataset), Dataset.created_at, Dataset.id, limit=limit, cursor=cursor
+    )
+
+
+def get_dataset_summary(session: Session, name: str) -> DatasetSummary:
+    """Series count, observation count and time span of the dataset NAME."""
+    dataset = get_dataset(session, name)
+    series = session.scalar(
+        select(func.count()).select_from(Series).where(Series.dataset_id == dataset.id)
+    )
+    stats = session.execute(
+        select(func.count(), func.min(Observation.ts), func.max(Observation.ts))
+        .join(Series, Series.id == Observation.series_id)
+        .where(Series.dataset_id == dataset.id)
+    ).one()
+    return DatasetSummary(
+        name=dataset.name,
+        series=int(series or 0),
+        observations=int(stats[0]),
+        first_ds=stats[1],
+        last_ds=stats[2],
+        created_at=dataset.created_at,
+    )
+
+
+def delete_dataset(session: Session, name: str) -> None:
+    """Delete the dataset NAME with its series and observations (the database cascades)."""
+    session.delete(get_dataset(session, name))
+    session.flush()
+
+
+def _ensure_dataset(session: Session, name: str) -> int:
+    stmt = insert_for(session, Dataset).values(name=name).on_conflict_do_nothing()
+    session.execute(stmt)
+    return get_dataset(session, name).id
+
+
+def _ensure_series(
+    session: Session, dataset_id: int, names: list[str]
+) -> tuple[dict[str, int], int]:
+    existing = _series_ids(session, dataset_id)
+    new = [{"dataset_id": dataset_id, "unique_id": name} for name in names if name not in existing]
+    if not new:
+        return existing, 0
+    session.connection().execute(insert_for(session, Series).on_conflict_do_nothing(), new)
+    ids = _series_ids(session, dataset_id)
+    return ids, len(ids) - len(existing)
+
+
+def _series_ids(session: Session, dataset_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Series.unique_id, Series.id).where(Series.dataset_id == dataset_id)
+    )
+    return {str(unique_id): int(series_id) for unique_id, series_id in rows}

@@ -1,0 +1,140 @@
+"""Moving observation rows in bulk, per backend, as numpy arrays.
+
+Arrays: ``series_id`` int64, ``ts_us`` int64 microseconds since the Unix epoch (UTC),
+``value`` float64. Writes upsert in batches; reads return rows ordered by (series_id, ts).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from psycopg import sql
+from sqlalchemy import String, select, type_coerce
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from models.dialects import is_postgres
+from models.pgcopy import decode_rows, encode_rows
+from models.tables import Observation
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+PG_BATCH_ROWS = 250_000
+SQLITE_BATCH_ROWS = 10_000
+
+_STAGE = "observations_stage"
+_CREATE_STAGE = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} "
+    "(series_id int8 NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL) ON COMMIT DROP"
+)
+# Sorted so that concurrent upserts lock rows in the same order (no deadlocks); unchanged
+# values are not rewritten, so re-sending the same data costs no table churn.
+_MERGE = f"""
+INSERT INTO observations (series_id, ts, value)
+SELECT series_id, ts, value FROM {_STAGE} ORDER BY series_id, ts
+ON CONFLICT (series_id, ts) DO UPDATE SET value = EXCLUDED.value
+WHERE observations.value IS DISTINCT FROM EXCLUDED.value
+"""
+
+
+def write(session: Session, series_id: Ints, ts_us: Ints, value: Floats) -> int:
+    """Upsert the rows; returns how many were inserted or changed value."""
+    if is_postgres(session):
+        return _write_postgres(session, series_id, ts_us, value)
+    return _write_sqlite(session, series_id, ts_us, value)
+
+
+def read(
+    session: Session, series_ids: Ints, start: datetime | None, end: datetime | None
+) -> tuple[Ints, Ints, Floats]:
+    """Rows of SERIES_IDS with start <= ts <= end, ordered by (series_id, ts)."""
+    if len(series_ids) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    if is_postgres(session):
+        return _read_postgres(session, series_ids, start, end)
+    return _read_sqlite(session, series_ids, start, end)
+
+
+def _driver_connection(session: Session) -> Any:
+    """The psycopg connection under the session, inside the session's transaction."""
+    return session.connection().connection.driver_connection
+
+
+def _write_postgres(session: Session, series_id: Ints, ts_us: Ints, value: Floats) -> int:
+    conn = _driver_connection(session)
+    written = 0
+    with conn.cursor() as cur:
+        cur.execute(_CREATE_STAGE)
+        for lo in range(0, len(series_id), PG_BATCH_ROWS):
+            hi = lo + PG_BATCH_ROWS
+            cur.execute(f"TRUNCATE {_STAGE}")
+            payload = encode_rows(series_id[lo:hi], ts_us[lo:hi], value[lo:hi])
+            with cur.copy(f"COPY {_STAGE} (series_id, ts, value) FROM STDIN (FORMAT BINARY)") as cp:
+                cp.write(payload)
+            cur.execute(_MERGE)
+            written += max(cur.rowcount, 0)
+    return written
+
+
+def _read_postgres(
+    session: Session, series_ids: Ints, start: datetime | None, end: datetime | None
+) -> tuple[Ints, Ints, Floats]:
+    conditions = [sql.SQL("series_id = ANY({})").format(sql.Literal(series_ids.tolist()))]
+    if start is not None:
+        conditions.append(sql.SQL("ts >= {}").format(sql.Literal(start)))
+    if end is not None:
+        conditions.append(sql.SQL("ts <= {}").format(sql.Literal(end)))
+    query = sql.SQL(
+        "COPY (SELECT series_id, ts, value FROM observations WHERE {} ORDER BY series_id, ts) "
+        "TO STDOUT (FORMAT BINARY)"
+    ).format(sql.SQL(" AND ").join(conditions))
+    with _driver_connection(session).cursor() as cur, cur.copy(query) as cp:
+        data = b"".join(bytes(chunk) for chunk in cp)
+    return decode_rows(data)
+
+
+def _write_sqlite(session: Session, series_id: Ints, ts_us: Ints, value: Floats) -> int:
+    stamps = pd.to_datetime(ts_us, unit="us", utc=True).to_pydatetime()
+    stmt = sqlite.insert(Observation)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Observation.series_id, Observation.ts],
+        set_={"value": stmt.excluded.value},
+        where=Observation.value.is_distinct_from(stmt.excluded.value),
+    )
+    written = 0
+    for lo in range(0, len(series_id), SQLITE_BATCH_ROWS):
+        hi = lo + SQLITE_BATCH_ROWS
+        rows = [
+            {"series_id": int(s), "ts": t, "value": float(v)}
+            for s, t, v in zip(series_id[lo:hi], stamps[lo:hi], value[lo:hi], strict=True)
+        ]
+        result = session.connection().execute(stmt, rows)
+        written += max(result.rowcount, 0)
+    return written
+
+
+def _read_sqlite(
+    session: Session, series_ids: Ints, start: datetime | None, end: datetime | None
+) -> tuple[Ints, Ints, Floats]:
+    stmt = select(
+        Observation.series_id, type_coerce(Observation.ts, String), Observation.value
+    ).where(Observation.series_id.in_(series_ids.tolist()))
+    if start is not None:
+        stmt = stmt.where(Observation.ts >= start.astimezone(UTC))
+    if end is not None:
+        stmt = stmt.where(Observation.ts <= end.astimezone(UTC))
+    rows = session.execute(stmt.order_by(Observation.series_id, Observation.ts)).all()
+    if not rows:
+        return read(session, np.empty(0, np.int64), None, None)
+    ids, stamps, values = zip(*rows, strict=True)
+    ts = pd.to_datetime(pd.Series(stamps), format="ISO8601").astype("datetime64[us]")
+    return (
+        np.asarray(ids, dtype=np.int64),
+        ts.to_numpy().astype(np.int64),
+        np.asarray(values, dtype=np.float64),
+    )

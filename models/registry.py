@@ -1,0 +1,220 @@
+"""The model registry: registered models, gap-free numbered versions, aliases, references.
+
+A reference is ``name`` (the newest ready version), ``name@3`` (version 3) or ``name@alias``.
+Version numbers are gap-free under concurrency: registration locks the model's row
+(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite transactions are single-writer) before it
+computes ``max(version) + 1``, and ``unique(model_id, version)`` backs that up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from models.dialects import insert_for
+from models.errors import Conflict, InvalidInput, NotFound
+from models.names import validate_alias, validate_name
+from models.pagination import DEFAULT_LIMIT, Page, paginate
+from models.tables import ModelAlias, ModelVersion, RegisteredModel, VersionStatus
+
+# Columns a caller may set on a new version (the registry owns id, model_id, version, created_at).
+VERSION_FIELDS = frozenset(
+    {
+        "status",
+        "horizon",
+        "freq",
+        "config",
+        "metrics",
+        "data_summary",
+        "artifact_uri",
+        "artifact_sha256",
+        "artifact_size",
+        "device",
+        "train_seconds",
+        "library_versions",
+        "job_id",
+        "promotion",
+        "description",
+        "tags",
+    }
+)
+
+
+def register_version(
+    session: Session, model_name: str, *, model_description: str | None = None, **fields: Any
+) -> ModelVersion:
+    """Add the next version of MODEL_NAME (creating the model); FIELDS are ModelVersion columns."""
+    unknown = set(fields) - VERSION_FIELDS
+    if unknown:
+        raise InvalidInput(f"unknown version field(s): {sorted(unknown)}")
+    model = _lock_model(session, validate_name(model_name, "model name"), model_description)
+    latest = session.scalar(
+        select(func.max(ModelVersion.version)).where(ModelVersion.model_id == model.id)
+    )
+    version = ModelVersion(model_id=model.id, version=(latest or 0) + 1, **fields)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _lock_model(session: Session, name: str, description: str | None) -> RegisteredModel:
+    """The model row, created if missing, locked until the transaction ends."""
+    stmt = insert_for(session, RegisteredModel).values(name=name, description=description)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+    model = session.scalar(
+        select(RegisteredModel)
+        .where(RegisteredModel.name == name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if model is None:  # deleted between the two statements
+        raise Conflict(f"model {name!r} was deleted concurrently")
+    return model
+
+
+def get_model(session: Session, name: str) -> RegisteredModel:
+    """The registered model NAME; NotFound otherwise."""
+    model = session.scalar(select(RegisteredModel).where(RegisteredModel.name == name))
+    if model is None:
+        raise NotFound(f"model {name!r} not found")
+    return model
+
+
+def list_models(
+    session: Session, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[RegisteredModel]:
+    """Registered models, newest first."""
+    stmt = select(RegisteredModel)
+    return paginate(
+        session, stmt, RegisteredModel.created_at, RegisteredModel.id, limit=limit, cursor=cursor
+    )
+
+
+def list_versions(
+    session: Session,
+    model_name: str,
+    *,
+    status: VersionStatus | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[ModelVersion]:
+    """Versions of MODEL_NAME, newest first, optionally only those with STATUS."""
+    stmt = select(ModelVersion).where(ModelVersion.model_id == get_model(session, model_name).id)
+    if status is not None:
+        stmt = stmt.where(ModelVersion.status == status)
+    return paginate(
+        session, stmt, ModelVersion.created_at, ModelVersion.id, limit=limit, cursor=cursor
+    )
+
+
+def get_version(session: Session, model_name: str, version: int) -> ModelVersion:
+    """Version VERSION of MODEL_NAME (any status); NotFound otherwise."""
+    found = session.scalar(
+        select(ModelVersion)
+        .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+        .where(RegisteredModel.name == model_name, ModelVersion.version == version)
+    )
+    if found is None:
+        raise NotFound(f"model {model_name!r} has no version {version}")
+    return found
+
+
+def latest_version(session: Session, model_name: str) -> ModelVersion:
+    """The newest ready version of MODEL_NAME; NotFound when it has none."""
+    found = session.scalar(
+        select(ModelVersion)
+        .where(
+            ModelVersion.model_id == get_model(session, model_name).id,
+            ModelVersion.status == VersionStatus.READY,
+        )
+        .order_by(ModelVersion.version.desc())
+        .limit(1)
+    )
+    if found is None:
+        raise NotFound(f"model {model_name!r} has no ready version")
+    return found
+
+
+def parse_reference(reference: str) -> tuple[str, int | str | None]:
+    """Split ``name``, ``name@3``, ``name@alias`` into (name, 3 | "alias" | None)."""
+    name, sep, target = reference.partition("@")
+    validate_name(name, "model name")
+    if not sep:
+        return name, None
+    if target.isdigit():
+        return name, int(target)
+    return name, validate_alias(target)
+
+
+def resolve_reference(session: Session, reference: str) -> ModelVersion:
+    """The one version REFERENCE names (``name`` = newest ready version); NotFound otherwise."""
+    name, target = parse_reference(reference)
+    if target is None:
+        return latest_version(session, name)
+    if isinstance(target, int):
+        return get_version(session, name, target)
+    return _aliased_version(session, name, target)
+
+
+def _aliased_version(session: Session, model_name: str, alias: str) -> ModelVersion:
+    found = session.scalar(
+        select(ModelVersion)
+        .join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
+        .join(RegisteredModel, RegisteredModel.id == ModelAlias.model_id)
+        .where(RegisteredModel.name == model_name, ModelAlias.alias == alias)
+    )
+    if found is None:
+        raise NotFound(f"model {model_name!r} has no alias {alias!r}")
+    return found
+
+
+def list_aliases(session: Session, model_name: str) -> dict[str, int]:
+    """The aliases of MODEL_NAME, each mapped to its version number."""
+    rows = session.execute(
+        select(ModelAlias.alias, ModelVersion.version)
+        .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+        .where(ModelAlias.model_id == get_model(session, model_name).id)
+        .order_by(ModelAlias.alias)
+    )
+    return {str(alias): int(version) for alias, version in rows}
+
+
+def set_alias(session: Session, model_name: str, alias: str, version: int) -> ModelAlias:
+    """Point ALIAS of MODEL_NAME at VERSION (creating or moving it); archived versions refused."""
+    validate_alias(alias)
+    target = get_version(session, model_name, version)
+    if target.status != VersionStatus.READY:
+        raise Conflict(f"version {version} of {model_name!r} is {target.status}, not ready")
+    existing = session.get(ModelAlias, (target.model_id, alias), with_for_update=True)
+    if existing is None:
+        existing = ModelAlias(model_id=target.model_id, alias=alias, version_id=target.id)
+        session.add(existing)
+    else:
+        existing.version_id = target.id
+    session.flush()
+    return existing
+
+
+def delete_alias(session: Session, model_name: str, alias: str) -> None:
+    """Remove ALIAS from MODEL_NAME; NotFound when it does not exist."""
+    model = get_model(session, model_name)
+    result = session.execute(
+        delete(ModelAlias).where(ModelAlias.model_id == model.id, ModelAlias.alias == alias)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise NotFound(f"model {model_name!r} has no alias {alias!r}")
+
+
+def archive_version(session: Session, model_name: str, version: int) -> ModelVersion:
+    """Mark VERSION archived (row and metadata kept); Conflict while an alias points at it."""
+    target = get_version(session, model_name, version)
+    aliases = session.scalars(
+        select(ModelAlias.alias).where(ModelAlias.version_id == target.id)
+    ).all()
+    if aliases:
+        raise Conflict(f"version {version} of {model_name!r} is aliased as {sorted(aliases)}")
+    target.status = VersionStatus.ARCHIVED
+    session.flush()
+    return target
