@@ -1,0 +1,77 @@
+"""The one validated configuration object; its field names are the public contract of the API."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_QUANTILES: tuple[float, ...] = (0.025, 0.1, 0.5, 0.9, 0.975)
+
+
+class ForecastConfig(BaseModel):
+    """Hyperparameters of a global recurrent forecaster (frozen; unknown fields are refused).
+
+    The defaults are chosen by reasoning that does not depend on one data set: a small GRU
+    encoder over a lookback derived from the frequency's season and the horizon, a median and
+    80%/95% intervals, a seed ensemble combined by median, and a wall-clock budget that bounds
+    training however large the data.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cell: Literal["gru", "lstm", "rnn"] = "gru"
+    hidden_size: int = Field(default=64, ge=1, le=4096)
+    num_layers: int = Field(default=2, ge=1, le=8)
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    bidirectional: bool = False
+    lookback: int | None = Field(default=None, ge=2, le=20_000)
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    epochs: int = Field(default=100, ge=1, le=100_000)
+    batch_size: int = Field(default=256, ge=1, le=65_536)
+    learning_rate: float = Field(default=2e-3, gt=0.0, le=1.0)
+    patience: int = Field(default=12, ge=1, le=100_000)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    ensemble: int = Field(default=3, ge=1, le=64)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    time_budget_s: float | None = Field(default=600.0, gt=0.0)
+    fill: Literal["interpolate", "ffill", "zero", "error"] = "interpolate"
+
+    @field_validator("quantiles")
+    @classmethod
+    def _check_quantiles(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value:
+            raise ValueError("at least one quantile is required")
+        if len(value) > 50:
+            raise ValueError("at most 50 quantiles")
+        for q in value:
+            if not (math.isfinite(q) and 0.0 < q < 1.0):
+                raise ValueError(f"quantile {q} is not strictly between 0 and 1")
+        if len(set(value)) != len(value):
+            raise ValueError("quantiles must be distinct")
+        return tuple(sorted(value))
+
+    @field_validator("learning_rate", "dropout")
+    @classmethod
+    def _check_finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("time_budget_s")
+    @classmethod
+    def _check_budget(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number of seconds or null")
+        return value
+
+
+def quantile_column(q: float) -> str:
+    """The output column name of quantile ``q``, e.g. ``quantile_column(0.1) == "q0.1"``."""
+    return f"q{q:g}"
+
+
+def model_levels(quantiles: tuple[float, ...]) -> tuple[float, ...]:
+    """The quantile levels the network emits: the requested ones plus the median (the anchor)."""
+    return tuple(sorted(set(quantiles) | {0.5}))

@@ -1,0 +1,166 @@
+"""Input validation and regularisation: a long frame becomes a Panel of gap-free series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.offsets import BaseOffset
+
+from forecaster.calendar import infer_series_freq, on_grid, parse_freq
+from forecaster.errors import InvalidDataError
+
+FillPolicy = Literal["interpolate", "ffill", "zero", "error"]
+REQUIRED_COLUMNS = ("unique_id", "ds", "y")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Series on one regular grid: ``values[i]`` starts at ``starts[i]`` with step ``freq``."""
+
+    ids: tuple[str, ...]
+    values: tuple[np.ndarray, ...]
+    starts: tuple[pd.Timestamp, ...]
+    freq: str
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Points per series."""
+        return np.array([len(v) for v in self.values], dtype=np.int64)
+
+    def last(self, i: int) -> pd.Timestamp:
+        """The timestamp of the last point of series ``i``."""
+        return self.starts[i] + (len(self.values[i]) - 1) * parse_freq(self.freq)
+
+    def cut(self, drop_last: int) -> Panel:
+        """The same series without their last ``drop_last`` points."""
+        values = tuple(v[: len(v) - drop_last] for v in self.values)
+        return Panel(self.ids, values, self.starts, self.freq)
+
+    def tail(self, length: int) -> Panel:
+        """The last ``length`` points of every series."""
+        offset = parse_freq(self.freq)
+        starts = tuple(
+            s + (len(v) - min(length, len(v))) * offset
+            for s, v in zip(self.starts, self.values, strict=True)
+        )
+        values = tuple(v[-length:] for v in self.values)
+        return Panel(self.ids, values, starts, self.freq)
+
+    def summary(self) -> dict[str, object]:
+        """Series count, total points, first and last timestamp and the frequency."""
+        lasts = [self.last(i) for i in range(len(self.ids))]
+        return {
+            "series": len(self.ids),
+            "points": int(self.lengths.sum()),
+            "first_ds": min(self.starts).isoformat(),
+            "last_ds": max(lasts).isoformat(),
+            "freq": self.freq,
+        }
+
+
+def prepare(df: pd.DataFrame, freq: str | None = None, fill: FillPolicy = "interpolate") -> Panel:
+    """Validate a long ``unique_id, ds, y`` frame and return its series on a regular grid.
+
+    Rows may come in any order. Raises InvalidDataError (naming the series) on empty data,
+    missing columns, unparseable timestamps, NaN/inf or non-numeric values, duplicate
+    timestamps, a mixed or uninferable frequency, and missing timestamps under ``fill="error"``.
+    """
+    frame = _clean_frame(df)
+    groups = [(str(uid), g) for uid, g in frame.groupby("unique_id", sort=False)]
+    indexes = {uid: pd.DatetimeIndex(g["ds"]) for uid, g in groups}
+    offset = parse_freq(freq) if freq is not None else _common_freq(indexes)
+    for uid, index in indexes.items():
+        if len(index) > 1 and not on_grid(index, offset):
+            raise InvalidDataError(f"timestamps are not on the {offset.freqstr!r} grid", uid)
+    values = tuple(_regular(uid, g, offset, fill) for uid, g in groups)
+    starts = tuple(pd.Timestamp(indexes[uid][0]) for uid, _ in groups)
+    return Panel(tuple(uid for uid, _ in groups), values, starts, offset.freqstr)
+
+
+def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidDataError("expected a pandas DataFrame")
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise InvalidDataError(f"missing column(s) {missing}; expected unique_id, ds, y")
+    if len(df) == 0:
+        raise InvalidDataError("no rows: the data is empty")
+    if df["unique_id"].isna().any():
+        raise InvalidDataError("unique_id has missing values")
+    frame = pd.DataFrame({"unique_id": df["unique_id"].astype(str)})
+    frame["ds"] = _parse_ds(df["ds"], frame["unique_id"])
+    frame["y"] = _parse_y(df["y"], frame["unique_id"])
+    frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    dup = frame.duplicated(["unique_id", "ds"])
+    if dup.any():
+        row = frame[dup].iloc[0]
+        raise InvalidDataError(f"duplicate timestamp {row['ds']}", str(row["unique_id"]))
+    return frame
+
+
+def _parse_ds(ds: pd.Series, ids: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(ds) and getattr(ds.dt, "tz", None) is None:
+        parsed = ds.astype("datetime64[ns]")
+    else:
+        parsed = pd.to_datetime(ds, errors="coerce", utc=True, format="ISO8601")
+        if parsed.isna().any():
+            parsed = pd.to_datetime(ds, errors="coerce", utc=True, format="mixed")
+        parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    bad = parsed.isna()
+    if bad.any():
+        value = ds[bad].iloc[0]
+        raise InvalidDataError(f"unparseable timestamp {value!r}", str(ids[bad].iloc[0]))
+    return parsed
+
+
+def _parse_y(y: pd.Series, ids: pd.Series) -> pd.Series:
+    numeric = pd.to_numeric(y, errors="coerce").astype("float64")
+    text = numeric.isna() & y.notna()
+    if text.any():
+        raise InvalidDataError(f"non-numeric value {y[text].iloc[0]!r}", str(ids[text].iloc[0]))
+    bad = ~np.isfinite(numeric.to_numpy())
+    if bad.any():
+        raise InvalidDataError("contains NaN or infinite values", str(ids[bad].iloc[0]))
+    return numeric
+
+
+def _common_freq(indexes: dict[str, pd.DatetimeIndex]) -> BaseOffset:
+    found: dict[str, BaseOffset] = {}
+    for uid, index in indexes.items():
+        offset = infer_series_freq(index)
+        if offset is None and len(index) >= 3:
+            raise InvalidDataError("irregular timestamps: the frequency cannot be inferred", uid)
+        if offset is not None:
+            found[uid] = offset
+    if not found:
+        uid = next(iter(indexes))
+        raise InvalidDataError("too few points to infer the frequency; pass freq", uid)
+    counts = pd.Series([o.freqstr for o in found.values()]).value_counts()
+    majority = str(counts.index[0])
+    for uid, offset in found.items():
+        if offset.freqstr != majority:
+            reason = f"mixed frequencies: {offset.freqstr!r} here, {majority!r} elsewhere"
+            raise InvalidDataError(reason, uid)
+    return parse_freq(majority)
+
+
+def _regular(uid: str, group: pd.DataFrame, offset: BaseOffset, fill: FillPolicy) -> np.ndarray:
+    series = pd.Series(group["y"].to_numpy(), index=pd.DatetimeIndex(group["ds"]))
+    grid = pd.date_range(series.index[0], series.index[-1], freq=offset)
+    full = series.reindex(grid)
+    gaps = int(full.isna().sum())
+    if gaps == 0:
+        return full.to_numpy(dtype=np.float64)
+    if fill == "error":
+        first = full.index[full.isna()][0]
+        raise InvalidDataError(f"{gaps} missing timestamp(s), first {first}", uid)
+    if fill == "interpolate":
+        full = full.interpolate(method="linear")
+    elif fill == "ffill":
+        full = full.ffill()
+    else:
+        full = full.fillna(0.0)
+    return full.to_numpy(dtype=np.float64)

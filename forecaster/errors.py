@@ -1,0 +1,33 @@
+"""Typed errors of the forecasting core; callers map them to their own layer (e.g. HTTP 422)."""
+
+from __future__ import annotations
+
+
+class ForecasterError(Exception):
+    """Base class of every error the forecasting core raises on purpose."""
+
+
+class InvalidDataError(ForecasterError, ValueError):
+    """The input data cannot be used; ``series`` names the offending series (None: all)."""
+
+    def __init__(self, reason: str, series: str | None = None) -> None:
+        self.series = series
+        self.reason = reason
+        where = f"series {series!r}: " if series is not None else ""
+        super().__init__(f"{where}{reason}")
+
+
+class HorizonError(ForecasterError, ValueError):
+    """The requested horizon is below 1 or beyond what the model was trained for."""
+
+
+class ArtifactError(ForecasterError):
+    """A saved model is missing, tampered with, truncated or of an unknown format version."""
+
+
+class TrainingCancelled(ForecasterError):  # noqa: N818 (the public contract's name)
+    """Training stopped at an epoch boundary because ``should_stop()`` returned True."""
+
+
+class NotFittedError(ForecasterError, RuntimeError):
+    """The forecaster was used before ``fit`` or ``load``."""

@@ -1,0 +1,269 @@
+"""The public estimator: ``Forecaster.fit / predict / score / save / load``."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydantic
+import torch
+
+from forecaster import artifact
+from forecaster.backtest import backtest_panel, mean_scores
+from forecaster.calendar import parse_freq, seasonality
+from forecaster.config import ForecastConfig, model_levels
+from forecaster.data import Panel, prepare
+from forecaster.ensemble import fit_members
+from forecaster.errors import (
+    ArtifactError,
+    ForecasterError,
+    HorizonError,
+    InvalidDataError,
+    NotFittedError,
+)
+from forecaster.nets import NetSpec, QuantileRNN, count_parameters
+from forecaster.predict import forecast_frame, forecast_panel
+from forecaster.train import EpochProgress, Hooks
+from forecaster.windows import choose_lookback, choose_patch, min_lookback, pad
+
+_LIBRARIES = ("torch", "numpy", "pandas", "safetensors", "pydantic")
+
+
+class Forecaster:
+    """A global recurrent forecaster with quantile intervals (see ForecastConfig for the knobs).
+
+    >>> model = Forecaster().fit(df, horizon=24)          # df: unique_id, ds, y
+    >>> model.predict()                                  # unique_id, ds, mean, q0.025, ...
+    """
+
+    def __init__(self, config: ForecastConfig | None = None) -> None:
+        self.config = config if config is not None else ForecastConfig()
+        self.horizon = 0
+        self.freq = ""
+        self.metrics: dict[str, Any] = {}
+        self.data_summary: dict[str, Any] = {}
+        self.n_params = 0
+        self.device = ""
+        self.train_seconds = 0.0
+        self.epochs_run = 0
+        self.library_versions: dict[str, str] = {}
+        self.min_history = 0
+        self._nets: list[QuantileRNN] = []
+        self._spec: NetSpec | None = None
+        self._tail: Panel | None = None
+
+    # ----- training -------------------------------------------------------------------------
+    def fit(
+        self,
+        df: pd.DataFrame,
+        horizon: int,
+        freq: str | None = None,
+        progress: Callable[[EpochProgress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Forecaster:
+        """Train on a long ``unique_id, ds, y`` frame to forecast ``horizon`` steps ahead.
+
+        Raises HorizonError, InvalidDataError (naming the series) and TrainingCancelled.
+        """
+        _check_horizon(horizon)
+        started = time.monotonic()
+        panel = prepare(df, freq, self.config.fill)
+        spec = _plan(self.config, panel, horizon)
+        device = resolve_device(self.config.device)
+        hooks = Hooks(progress, should_stop, started)
+        nets, epochs = fit_members(pad(panel), spec, self.config, device, hooks)
+        self._install(nets, spec, panel.tail(spec.lookback), device)
+        self.epochs_run = epochs
+        self.data_summary = panel.summary()
+        self.train_seconds = time.monotonic() - started
+        self.metrics = mean_scores(backtest_panel(self, panel, 1))
+        return self
+
+    def _install(
+        self, nets: list[QuantileRNN], spec: NetSpec, tail: Panel, device: torch.device
+    ) -> None:
+        self._nets, self._spec, self._tail = nets, spec, tail
+        self.horizon, self.freq, self.min_history = spec.horizon, tail.freq, spec.lookback
+        self.device = str(device)
+        self.n_params = sum(count_parameters(n) for n in nets)
+        self.library_versions = library_versions()
+
+    # ----- inference ------------------------------------------------------------------------
+    def predict(self, df: pd.DataFrame | None = None, horizon: int | None = None) -> pd.DataFrame:
+        """Forecast ``horizon`` steps (default: the trained horizon) after each series of ``df``
+        (default: the training data). Returns unique_id, ds, mean and one column per quantile."""
+        spec = self._fitted()
+        steps = spec.horizon if horizon is None else horizon
+        _check_horizon(steps)
+        if steps > spec.horizon:
+            raise HorizonError(f"horizon {steps} exceeds the trained horizon {spec.horizon}")
+        panel = self._tail if df is None else self.prepare(df)
+        assert panel is not None
+        forecasts = self.forecast_panel(panel)
+        return forecast_frame(panel, forecasts, spec.levels, self.config.quantiles, steps)
+
+    def prepare(self, df: pd.DataFrame) -> Panel:
+        """Validate ``df`` against the trained frequency and the history the model needs."""
+        spec = self._fitted()
+        panel = prepare(df, self.freq, self.config.fill)
+        _require_length(panel, spec.lookback, "prediction")
+        return panel
+
+    def forecast_panel(self, panel: Panel) -> np.ndarray:
+        """Quantile forecasts [series, horizon, levels] in the data's scale."""
+        spec = self._fitted()
+        _require_length(panel, spec.lookback, "prediction")
+        return forecast_panel(self._nets, spec, panel, torch.device(self.device))
+
+    def score(self, df: pd.DataFrame, n_windows: int = 1) -> dict[str, Any]:
+        """Mean metrics over the last ``n_windows`` horizons of ``df`` (no retraining), with
+        "seasonal_naive" holding the same metrics for the seasonal naive forecast."""
+        self._fitted()
+        return mean_scores(
+            backtest_panel(self, prepare(df, self.freq, self.config.fill), n_windows)
+        )
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """Quantile levels the network emits (the configured ones plus the median)."""
+        return self._fitted().levels
+
+    @property
+    def interval_levels(self) -> tuple[float, float]:
+        """The lower and upper level of the widest interval (0.5, 0.5 if there is none)."""
+        levels = self.levels
+        return levels[0], levels[-1]
+
+    @property
+    def season(self) -> int:
+        """The season length (in steps) of the trained frequency; MASE scales by it."""
+        return self._fitted().season
+
+    def _fitted(self) -> NetSpec:
+        if self._spec is None:
+            raise NotFittedError("call fit() or Forecaster.load() first")
+        return self._spec
+
+    # ----- persistence ----------------------------------------------------------------------
+    def save(self, directory: Path) -> str:
+        """Write weights.safetensors + manifest.json; return the manifest's sha256 hex digest."""
+        spec = self._fitted()
+        assert self._tail is not None
+        tensors = {
+            f"member{i}.{k}": v for i, n in enumerate(self._nets) for k, v in n.state_dict().items()
+        }
+        tensors["tail.values"] = torch.from_numpy(np.stack(self._tail.values))
+        manifest = {
+            "config": self.config.model_dump(mode="json"),
+            "spec": spec.to_json(),
+            "members": len(self._nets),
+            "horizon": self.horizon,
+            "freq": self.freq,
+            "series": {
+                "ids": list(self._tail.ids),
+                "tail_starts": [s.isoformat() for s in self._tail.starts],
+            },
+            "data_summary": self.data_summary,
+            "metrics": self.metrics,
+            "n_params": self.n_params,
+            "device": self.device,
+            "train_seconds": self.train_seconds,
+            "epochs_run": self.epochs_run,
+            "library_versions": self.library_versions,
+            "min_history": self.min_history,
+        }
+        return artifact.write(Path(directory), artifact.Artifact(tensors, manifest))
+
+    @classmethod
+    def load(cls, directory: Path, device: str = "cpu") -> Forecaster:
+        """Load a saved model onto ``device``; raise ArtifactError on tampered, truncated or
+        unknown-version artifacts. Never unpickles anything."""
+        saved = artifact.read(Path(directory))
+        try:
+            return cls._rebuild(saved, resolve_device(device))
+        except (KeyError, TypeError, ValueError, RuntimeError, pydantic.ValidationError) as exc:
+            raise ArtifactError(f"{directory}: inconsistent artifact: {exc}") from exc
+
+    @classmethod
+    def _rebuild(cls, saved: artifact.Artifact, device: torch.device) -> Forecaster:
+        body = saved.manifest
+        model = cls(ForecastConfig.model_validate(body["config"]))
+        spec = NetSpec.from_json(body["spec"])
+        nets = []
+        for i in range(int(body["members"])):
+            net = QuantileRNN(spec)
+            prefix = f"member{i}."
+            state = {k[len(prefix) :]: v for k, v in saved.tensors.items() if k.startswith(prefix)}
+            net.load_state_dict(state, strict=True)
+            nets.append(net.to(device).eval())
+        values = saved.tensors["tail.values"].double().numpy()
+        starts = tuple(pd.Timestamp(s) for s in body["series"]["tail_starts"])
+        tail = Panel(tuple(body["series"]["ids"]), tuple(values), starts, str(body["freq"]))
+        model._install(nets, spec, tail, device)
+        for name in ("metrics", "data_summary", "train_seconds", "epochs_run", "library_versions"):
+            setattr(model, name, body[name])
+        model.device = str(device)
+        return model
+
+
+def _check_horizon(horizon: int) -> None:
+    if not isinstance(horizon, int | np.integer) or isinstance(horizon, bool) or horizon < 1:
+        raise HorizonError(f"horizon must be an integer >= 1, got {horizon!r}")
+
+
+def _require_length(panel: Panel, needed: int, purpose: str) -> None:
+    for uid, length in zip(panel.ids, panel.lengths, strict=True):
+        if length < needed:
+            raise InvalidDataError(f"{length} points; {purpose} needs at least {needed}", uid)
+
+
+def _plan(config: ForecastConfig, panel: Panel, horizon: int) -> NetSpec:
+    """The network's geometry from the config, the frequency, the horizon and the data."""
+    seasons = seasonality(panel.freq)
+    room = int(panel.lengths.min()) - 2 * horizon  # one training target + the validation horizon
+    floor = min_lookback(seasons.season, horizon)
+    if config.lookback is not None:
+        lookback = config.lookback
+    else:
+        lookback = choose_lookback(seasons.season, seasons.long_season, horizon, room)
+    # Every series must hold one training window and the validation horizon.
+    _require_length(panel, max(lookback, floor) + 2 * horizon, f"training (horizon {horizon})")
+    return NetSpec(
+        cell=config.cell,
+        hidden_size=config.hidden_size,
+        num_layers=config.num_layers,
+        dropout=config.dropout,
+        bidirectional=config.bidirectional,
+        lookback=lookback,
+        patch=choose_patch(lookback, seasons.season),
+        season=seasons.season,
+        horizon=horizon,
+        levels=model_levels(config.quantiles),
+        periods=seasons.periods,
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ForecasterError("device 'cuda' requested but CUDA is not available")
+    return torch.device(name)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries a model depends on."""
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        versions[name] = metadata.version(name)
+    return versions
+
+
+_ = parse_freq  # re-exported for callers that validate a frequency before fitting

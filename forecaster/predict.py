@@ -1,0 +1,59 @@
+"""Inference: batched forecasts of the last window of every series, and the output frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from forecaster.calendar import future_index
+from forecaster.config import quantile_column
+from forecaster.data import Panel
+from forecaster.ensemble import combine
+from forecaster.nets import NetSpec, QuantileRNN
+from forecaster.windows import calendar_features, pad, scale, unscale, window_scale
+
+PREDICT_CHUNK = 4096
+
+
+@torch.no_grad()
+def forecast_panel(
+    nets: list[QuantileRNN], spec: NetSpec, panel: Panel, device: torch.device
+) -> np.ndarray:
+    """Quantile forecasts [S, horizon, Q] (original scale) from the last lookback of each series;
+    members are combined by their median."""
+    tail = panel.tail(spec.lookback)
+    data = pad(tail)
+    parts = []
+    for i in range(0, len(tail.ids), PREDICT_CHUNK):
+        x = data.values[i : i + PREDICT_CHUNK]  # [B, L]
+        starts = torch.zeros(len(x), dtype=torch.long)
+        cal = calendar_features(
+            data.phases[i : i + PREDICT_CHUNK], starts, spec.periods, spec.lookback, spec.patch
+        )
+        loc, spread = window_scale(x, spec.season)
+        z = scale(x, loc, spread).to(device)
+        members = [net.eval()(z, cal.to(device)).float().cpu() for net in nets]
+        parts.append(unscale(combine(members), loc, spread))
+    return torch.cat(parts).double().numpy()
+
+
+def forecast_frame(
+    panel: Panel,
+    forecasts: np.ndarray,
+    levels: tuple[float, ...],
+    quantiles: tuple[float, ...],
+    horizon: int,
+) -> pd.DataFrame:
+    """The long output frame: unique_id, ds (continuing each series' grid), mean, q<level>..."""
+    ds = [future_index(panel.last(i), panel.freq, horizon) for i in range(len(panel.ids))]
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.array(panel.ids, dtype=object), horizon),
+            "ds": np.concatenate([d.values.astype("datetime64[ns]") for d in ds]),
+            "mean": forecasts[:, :horizon, levels.index(0.5)].reshape(-1),
+        }
+    )
+    for q in quantiles:
+        frame[quantile_column(q)] = forecasts[:, :horizon, levels.index(q)].reshape(-1)
+    return frame

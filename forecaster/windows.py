@@ -1,0 +1,123 @@
+"""Window sampling by index arithmetic over a padded tensor, calendar phases and window scaling.
+
+A window of series ``s`` starting at ``t`` is ``values[s, t : t + lookback]`` (the input) followed
+by ``values[s, t + lookback : t + lookback + horizon]`` (the target); the input never reaches the
+target because both are slices of one index range split at ``lookback``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from forecaster.calendar import cycle_phases
+from forecaster.data import Panel
+
+
+@dataclass(frozen=True)
+class Padded:
+    """A Panel as tensors: left-aligned values padded with zeros, lengths and calendar phases."""
+
+    values: torch.Tensor  # [S, T_max] float32
+    lengths: torch.Tensor  # [S] int64
+    phases: torch.Tensor  # [S, P] float64: position of each series' first point in each cycle
+
+
+def pad(panel: Panel) -> Padded:
+    """Stack the series of ``panel`` into one zero-padded tensor."""
+    lengths = panel.lengths
+    values = np.zeros((len(lengths), int(lengths.max())), dtype=np.float32)
+    for i, v in enumerate(panel.values):
+        values[i, : len(v)] = v
+    phases = np.stack([cycle_phases(s, panel.freq) for s in panel.starts])
+    return Padded(torch.from_numpy(values), torch.from_numpy(lengths), torch.from_numpy(phases))
+
+
+def sample_windows(
+    lengths: torch.Tensor, count: int, width: int, holdout: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` random (series, start) pairs of windows of ``width`` that end before the last
+    ``holdout`` points of their series; every series is drawn with the same probability."""
+    room = (lengths - holdout - width + 1).clamp(min=1)  # [S] valid starts per series
+    series = torch.randint(len(lengths), (count,), generator=generator)
+    starts = (torch.rand(count, generator=generator) * room[series]).long()
+    return series, starts
+
+
+def gather(
+    values: torch.Tensor, series: torch.Tensor, starts: torch.Tensor, width: int
+) -> torch.Tensor:
+    """Windows ``values[series[b], starts[b] : starts[b] + width]`` as one [B, width] tensor."""
+    index = starts[:, None] + torch.arange(width)[None, :]  # [B, width]
+    return values[series[:, None], index]
+
+
+def calendar_features(
+    phases: torch.Tensor,
+    starts: torch.Tensor,
+    periods: tuple[float, ...],
+    lookback: int,
+    patch: int,
+) -> torch.Tensor:
+    """sin/cos of the calendar phase at the first step of each patch: [B, lookback/patch, 2P]."""
+    steps = lookback // patch
+    if not periods:
+        return torch.zeros(len(starts), steps, 0)
+    position = starts[:, None].double() + patch * torch.arange(steps, dtype=torch.float64)
+    period = torch.tensor(periods, dtype=torch.float64)
+    angle = 2 * math.pi * (phases[:, None, :] + position[:, :, None]) / period  # [B, steps, P]
+    return torch.cat([angle.sin(), angle.cos()], dim=-1).float()
+
+
+def window_scale(x: torch.Tensor, season: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Location (mean of the last season) and scale (mean absolute deviation) of windows [B, L].
+
+    A window that barely moves gets a scale of at least 1% of its level (or 1), so flat series
+    neither explode nor divide by zero.
+    """
+    last = x[:, -min(season, x.shape[1]) :]
+    loc = last.mean(dim=1, keepdim=True)  # [B, 1]
+    spread = (x - loc).abs().mean(dim=1, keepdim=True)
+    level = x.abs().mean(dim=1, keepdim=True)
+    floor = torch.where(level > 0, 0.01 * level, torch.ones_like(level))
+    return loc, torch.maximum(spread, floor)
+
+
+def scale(x: torch.Tensor, loc: torch.Tensor, spread: torch.Tensor) -> torch.Tensor:
+    """Values in the window's own scale."""
+    return (x - loc) / spread
+
+
+def unscale(z: torch.Tensor, loc: torch.Tensor, spread: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``scale``; ``z`` may carry extra trailing dimensions (horizon, quantile)."""
+    extra = z.dim() - loc.dim()
+    shape = loc.shape + (1,) * extra
+    return z * spread.reshape(shape) + loc.reshape(shape)
+
+
+MAX_LOOKBACK = 400  # recurrence cost grows with the window; beyond this, patches grow instead
+MAX_ENCODER_STEPS = 24  # target length of the patch sequence the RNN reads
+
+
+def choose_lookback(season: int, long_season: int | None, horizon: int, room: int) -> int:
+    """The default lookback: at least four seasons, two horizons and the long season (weekly for
+    hourly data), capped by MAX_LOOKBACK and by ``room`` (what the shortest series leaves)."""
+    wanted = max(4 * season, 2 * horizon, long_season or 0)
+    return max(min(wanted, MAX_LOOKBACK, room), min_lookback(season, horizon))
+
+
+def min_lookback(season: int, horizon: int) -> int:
+    """The shortest lookback worth training: a season or a horizon, whichever is shorter."""
+    return max(2, min(season, horizon))
+
+
+def choose_patch(lookback: int, season: int) -> int:
+    """Points per encoder step: a divisor of the lookback (preferably of the season too) that
+    keeps the encoder near MAX_ENCODER_STEPS steps, so long windows stay cheap to recur over."""
+    limit = max(1, lookback // MAX_ENCODER_STEPS)
+    divisors = [d for d in range(1, limit + 1) if lookback % d == 0]
+    seasonal = [d for d in divisors if season % d == 0]
+    return max(seasonal) if seasonal else max(divisors)
