@@ -1,0 +1,98 @@
+"""The application factory: ``create_app(settings)`` builds one self-contained FastAPI app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.auth import require_api_key
+from api.deps import ReadinessCheck, Services
+from api.errors import install_error_handlers
+from api.metrics import ApiMetrics, JobCounter
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.model_cache import ModelCache, artifact_loader
+from api.routes.datasets import router as datasets_router
+from api.routes.forecast import router as forecast_router
+from api.routes.health import router as health_router
+from api.routes.jobs import router as jobs_router
+from api.routes.models import router as models_router
+from api.routes.schedules import router as schedules_router
+from api.schemas.common import Problem
+from models import jobs as job_store
+from models.artifacts import ArtifactStore
+from models.db import make_engine, make_session_factory
+from models.settings import Settings
+
+API_DESCRIPTION = (
+    "Multi-step forecasts with prediction intervals from recurrent networks trained on your "
+    "series. Errors are RFC 9457 problem documents (application/problem+json)."
+)
+_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    "4XX": {"model": Problem, "description": "Client error (problem document)."},
+}
+
+
+def create_app(
+    settings: Settings, *, at_head: ReadinessCheck | None = None, engine: Engine | None = None
+) -> FastAPI:
+    """A FastAPI app serving ``settings``' database and artifact store.
+
+    ``at_head`` (``migrations.runner.is_at_head``, passed by the CLI, which may import
+    migrations) makes ``/readyz`` check the schema version too. ``engine`` lets a caller share
+    one; by default the app makes its own and disposes of it on shutdown.
+    """
+    own_engine = engine is None
+    engine = engine or make_engine(settings.database_url)
+    services = _services(settings, engine, at_head)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Forecaster",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        responses=_ERROR_RESPONSES,
+    )
+    app.state.services = services
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(_v1_router())
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContextMiddleware, observe=services.metrics.observe_request)
+    return app
+
+
+def _v1_router() -> APIRouter:
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    for router in (datasets_router, models_router, jobs_router, schedules_router, forecast_router):
+        v1.include_router(router)
+    return v1
+
+
+def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None) -> Services:
+    factory = make_session_factory(engine)
+    metrics = ApiMetrics(count_jobs=_job_counter(factory))
+    cache = ModelCache(
+        artifact_loader(ArtifactStore(settings.artifact_dir)),
+        settings.model_cache_size,
+        on_lookup=lambda hit: metrics.model_cache.labels(result="hit" if hit else "miss").inc(),
+    )
+    return Services(settings, engine, factory, cache, metrics, at_head)
+
+
+def _job_counter(factory: sessionmaker[Session]) -> JobCounter:
+    def count() -> Mapping[str, int]:
+        with factory() as session:
+            return job_store.count_by_status(session)
+
+    return count

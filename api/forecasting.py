@@ -1,0 +1,119 @@
+"""Forecasting with a stored model: history frames in, JSON-ready forecasts out.
+
+Inference is one ``predict`` call for every series of a request (batched by the core). The
+answer is built column-wise with numpy (``tolist`` on 2-D blocks, ``datetime_as_string`` for
+timestamps), never row by row, because serialising is most of the cost for large requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from api.errors import InvalidFieldError
+from api.schemas.forecast import SeriesIn
+from forecaster import Forecaster
+
+
+def history_frame(series: Sequence[SeriesIn]) -> pd.DataFrame:
+    """Posted series as one long frame (unique_id, ds as UTC-naive datetime64, y)."""
+    lengths = [len(s.ds) for s in series]
+    ids = np.repeat(np.array([s.unique_id for s in series], dtype=object), lengths)
+    stamps = [
+        d if d.tzinfo is None else d.astimezone(UTC).replace(tzinfo=None)
+        for s in series
+        for d in s.ds
+    ]
+    values = np.fromiter((v for s in series for v in s.y), dtype="float64", count=sum(lengths))
+    frame = pd.DataFrame({"unique_id": ids, "ds": pd.to_datetime(stamps), "y": values})
+    frame["ds"] = frame["ds"].astype("datetime64[ns]")
+    duplicated = frame.duplicated(["unique_id", "ds"])
+    if duplicated.any():
+        uid = frame["unique_id"].iloc[int(np.flatnonzero(duplicated.to_numpy())[0])]
+        raise InvalidFieldError("body.series", f"series {uid!r} has a duplicate timestamp")
+    return frame
+
+
+def quantile_columns(prediction: pd.DataFrame, wanted: Sequence[float] | None) -> dict[str, str]:
+    """Map answer keys ("0.1") to prediction columns ("q0.1"), keeping only ``wanted`` ones."""
+    available = {col[1:]: col for col in prediction.columns if col.startswith("q")}
+    if wanted is None:
+        return available
+    chosen: dict[str, str] = {}
+    for q in wanted:
+        key = f"{q:g}"
+        if key not in available:
+            offered = ", ".join(sorted(available, key=float))
+            raise InvalidFieldError(
+                "body.quantiles", f"the model has no quantile {key}; it has {offered}"
+            )
+        chosen[key] = available[key]
+    return chosen
+
+
+def forecasts_json(
+    prediction: pd.DataFrame, wanted: Sequence[float] | None = None
+) -> list[dict[str, Any]]:
+    """The ``forecasts`` list of the answer, one entry per series, built column-wise."""
+    columns = quantile_columns(prediction, wanted)
+    frame = prediction.sort_values(["unique_id", "ds"], kind="stable")
+    ids, starts, counts = np.unique(
+        frame["unique_id"].to_numpy(), return_index=True, return_counts=True
+    )
+    if len(ids) == 0:
+        return []
+    if not np.all(counts == counts[0]):
+        return _ragged_json(frame, columns)
+    steps = int(counts[0])
+    order = np.argsort(starts)  # keep the order of the sorted frame
+    shape = (len(ids), steps)
+    stamps = np.datetime_as_string(frame["ds"].to_numpy().astype("datetime64[s]"), unit="s")
+    ds = (np.char.add(stamps, "Z")).reshape(shape)[order].tolist()
+    mean = frame["mean"].to_numpy(dtype="float64").reshape(shape)[order].tolist()
+    blocks = {
+        key: frame[col].to_numpy(dtype="float64").reshape(shape)[order].tolist()
+        for key, col in columns.items()
+    }
+    names = ids[order].tolist()
+    return [
+        {
+            "unique_id": name,
+            "ds": ds[i],
+            "mean": mean[i],
+            "quantiles": {key: block[i] for key, block in blocks.items()},
+        }
+        for i, name in enumerate(names)
+    ]
+
+
+def _ragged_json(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for uid, group in frame.groupby("unique_id", sort=True):
+        stamps = np.datetime_as_string(group["ds"].to_numpy().astype("datetime64[s]"), unit="s")
+        out.append(
+            {
+                "unique_id": str(uid),
+                "ds": [f"{s}Z" for s in stamps.tolist()],
+                "mean": group["mean"].to_numpy(dtype="float64").tolist(),
+                "quantiles": {
+                    k: group[c].to_numpy(dtype="float64").tolist() for k, c in columns.items()
+                },
+            }
+        )
+    return out
+
+
+def predict(
+    model: Forecaster, history: pd.DataFrame, horizon: int, trained_horizon: int
+) -> pd.DataFrame:
+    """One batched ``predict`` over every series; a horizon beyond training is a 422."""
+    if horizon > trained_horizon:
+        raise InvalidFieldError(
+            "body.horizon",
+            f"horizon {horizon} is beyond the {trained_horizon} steps this model was trained for",
+        )
+    return model.predict(history, horizon=horizon)

@@ -1,0 +1,152 @@
+"""Pure ASGI middleware: the request-body size limit and the per-request log line and metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import problem
+
+logger = logging.getLogger("api.requests")
+
+REQUEST_ID_HEADER = "x-request-id"
+# A client-supplied request id is echoed only when it is short and harmless in a log line.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+RequestObserver = Callable[[str, str, int, float], None]
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 for a body over ``max_bytes``, counting the bytes before anything parses them.
+
+    A declared ``Content-Length`` over the limit is refused without reading; otherwise the body is
+    read chunk by chunk (chunked transfer included) and refused as soon as the count passes the
+    limit. An accepted body is replayed to the application unchanged.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _declared_length(scope) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        messages: list[Message] = []
+        total = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            total += len(message.get("body", b""))
+            if total > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(messages, receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body is larger than the limit of {self.max_bytes} bytes"
+        response = problem(413, detail, instance=scope.get("path"), headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
+
+
+class RequestContextMiddleware:
+    """Assigns a request id, then logs one structured line and records metrics per request.
+
+    ``X-Request-ID`` from the client is honoured when it is safe, otherwise a new one is made; it
+    is returned in the response and put in ``scope["state"]["request_id"]``.
+    """
+
+    def __init__(self, app: ASGIApp, observe: RequestObserver | None = None) -> None:
+        self.app = app
+        self.observe = observe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._record(scope, request_id, status, time.perf_counter() - start)
+
+    def _record(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
+        route = route_template(scope)
+        logger.info(
+            "%s %s %d",
+            scope["method"],
+            scope["path"],
+            status,
+            extra={
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "request_id": request_id,
+            },
+        )
+        if self.observe is not None:
+            self.observe(scope["method"], route, status, seconds)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (``/v1/jobs/{job_id}``), or a fixed label if none."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER.encode():
+            candidate = value.decode("latin-1")
+            if _SAFE_REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex

@@ -1,0 +1,128 @@
+"""Datasets: ingest observations (JSON or CSV), list, summarise, read a series, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+
+from api.deps import SessionDep
+from api.errors import InvalidFieldError, field_of_store_errors
+from api.ingest import infer_dataset_freq, parse_csv, parse_json_rows
+from api.schemas.common import Cursor, DatasetName, Limit, Page
+from api.schemas.datasets import DatasetOut, IngestOut, ObservationsIn, SeriesOut
+from models import datasets as store
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+_CSV_EXAMPLE = "unique_id,ds,y\nstore-1,2024-01-01T00:00:00Z,12.5\n"
+_INGEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": ObservationsIn.model_json_schema()},
+            "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
+        },
+    }
+}
+
+
+@router.put("/{dataset}/observations", response_model=IngestOut, openapi_extra=_INGEST_BODY)
+async def put_observations(
+    dataset: DatasetName,
+    request: Request,
+    session: SessionDep,
+    unique_id: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Series of a ds,y CSV.")
+    ] = None,
+) -> IngestOut:
+    """Upsert observations in long format (``unique_id, ds, y``) from JSON rows or CSV."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    return await run_in_threadpool(_ingest, session, dataset, body, content_type, unique_id)
+
+
+def _ingest(
+    session: Session, dataset: str, body: bytes, content_type: str, unique_id: str | None
+) -> IngestOut:
+    frame = _parse_body(body, content_type, unique_id)
+    with field_of_store_errors("body"):
+        result = store.upsert_observations(session, dataset, frame)
+    return IngestOut(
+        dataset=dataset,
+        rows=result.rows,
+        series=result.series,
+        new_series=result.new_series,
+        written=result.written,
+    )
+
+
+def _parse_body(body: bytes, content_type: str, unique_id: str | None) -> pd.DataFrame:
+    media = content_type.split(";")[0].strip().lower()
+    if media in ("text/csv", "application/csv"):
+        return parse_csv(body, unique_id)
+    if media in ("application/json", "") or media.endswith("+json"):
+        if unique_id is not None:
+            raise InvalidFieldError("query.unique_id", "unique_id applies to a ds,y CSV body only")
+        return parse_json_rows(body)
+    reason = f"use application/json or text/csv, not {media!r}"
+    raise InvalidFieldError("header.content-type", reason)
+
+
+@router.get("", response_model=Page[DatasetOut])
+def list_datasets(
+    session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[DatasetOut]:
+    """Datasets with their sizes, newest first."""
+    with field_of_store_errors("query.cursor"):
+        page = store.list_datasets(session, limit=limit, cursor=cursor)
+    items = [_dataset_out(session, item.name, with_freq=False) for item in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/{dataset}", response_model=DatasetOut)
+def get_dataset(dataset: DatasetName, session: SessionDep) -> DatasetOut:
+    """Series count, points, first and last timestamps and frequency of a dataset."""
+    return _dataset_out(session, dataset, with_freq=True)
+
+
+@router.get("/{dataset}/series/{unique_id}", response_model=SeriesOut)
+def get_series(
+    dataset: DatasetName,
+    unique_id: Annotated[str, Path(min_length=1, max_length=200)],
+    session: SessionDep,
+    start: Annotated[datetime | None, Query(description="First timestamp (inclusive).")] = None,
+    end: Annotated[datetime | None, Query(description="Last timestamp (inclusive).")] = None,
+) -> SeriesOut:
+    """The observations of one series, optionally between ``start`` and ``end``."""
+    with field_of_store_errors("query"):
+        frame = store.read_observations(
+            session, dataset, unique_ids=[unique_id], start=start, end=end
+        )
+    stamps = frame["ds"].dt.tz_localize("UTC").dt.to_pydatetime().tolist()
+    values = frame["y"].to_numpy(dtype="float64").tolist()
+    return SeriesOut(dataset=dataset, unique_id=unique_id, ds=stamps, y=values)
+
+
+@router.delete("/{dataset}", status_code=204, response_class=Response)
+def delete_dataset(dataset: DatasetName, session: SessionDep) -> Response:
+    """Delete a dataset with all its series and observations."""
+    store.delete_dataset(session, dataset)
+    return Response(status_code=204)
+
+
+def _dataset_out(session: Session, name: str, *, with_freq: bool) -> DatasetOut:
+    summary = store.get_dataset_summary(session, name)
+    return DatasetOut(
+        name=summary.name,
+        created_at=summary.created_at,
+        series=summary.series,
+        points=summary.observations,
+        first_ds=summary.first_ds,
+        last_ds=summary.last_ds,
+        freq=infer_dataset_freq(session, name) if with_freq and summary.series else None,
+    )

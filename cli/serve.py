@@ -1,0 +1,100 @@
+"""``forecaster serve``: uvicorn running the API, with inline workers and the scheduler.
+
+The inline workers and the scheduler are threads around uvicorn: they start before it serves and
+are stopped (and joined, within the shutdown grace) after uvicorn returns on SIGTERM/SIGINT.
+The service refuses to start on a database that is not at the migration head.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from api.app import create_app
+from migrations.runner import is_at_head
+from models.db import make_engine, normalize_url
+from models.errors import DatabaseUnavailable
+from models.settings import Settings
+from worker.runner import Worker
+from worker.scheduler import Scheduler
+
+logger = logging.getLogger(__name__)
+
+
+class NotMigratedError(RuntimeError):
+    """The database schema is not at the migration head."""
+
+
+def check_database(settings: Settings) -> None:
+    """Raise NotMigratedError (with the fix) unless the database is reachable and at head."""
+    url = normalize_url(settings.database_url).render_as_string(hide_password=True)
+    engine = make_engine(settings.database_url)
+    try:
+        at_head = is_at_head(engine)
+    except DatabaseUnavailable as exc:
+        raise NotMigratedError(f"cannot reach the database {url}: {exc}") from exc
+    finally:
+        engine.dispose()
+    if not at_head:
+        raise NotMigratedError(
+            f"the database {url} is not at the migration head; run `forecaster migrate` first"
+        )
+
+
+@contextmanager
+def background_threads(
+    settings: Settings, *, workers_inline: int, with_scheduler: bool
+) -> Iterator[threading.Event]:
+    """Run ``workers_inline`` Worker threads and maybe a Scheduler thread until the block ends."""
+    stop = threading.Event()
+    threads = [
+        threading.Thread(
+            target=Worker(settings, worker_id=f"inline-{i}").run, args=(stop,), name=f"worker-{i}"
+        )
+        for i in range(workers_inline)
+    ]
+    if with_scheduler:
+        threads.append(
+            threading.Thread(target=Scheduler(settings).run, args=(stop,), name="scheduler")
+        )
+    for thread in threads:
+        thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=settings.shutdown_grace_seconds + 5)
+            if thread.is_alive():
+                logger.warning("thread did not stop in time", extra={"thread": thread.name})
+
+
+def run_service(
+    settings: Settings, *, host: str, port: int, workers_inline: int, with_scheduler: bool
+) -> None:
+    """Serve the API on ``host:port`` until SIGTERM/SIGINT; exit 1 if the database is not ready."""
+    try:
+        check_database(settings)
+    except NotMigratedError as exc:
+        logger.error("refusing to start: %s", exc)
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    app = create_app(settings, at_head=is_at_head)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    with background_threads(settings, workers_inline=workers_inline, with_scheduler=with_scheduler):
+        logger.info(
+            "serving",
+            extra={
+                "host": host,
+                "port": port,
+                "workers_inline": workers_inline,
+                "scheduler": with_scheduler,
+            },
+        )
+        server.run()
