@@ -1,0 +1,97 @@
+"""Engines, sessions and timestamps: the behaviour every repository relies on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.db import (
+    DatabaseUnavailable,
+    make_engine,
+    make_session_factory,
+    normalize_url,
+    session_scope,
+)
+from models.tables import Dataset
+from tests.models.conftest import unique_name
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+psycopg://postgres@127.0.0.1:1/nothing", "postgresql://postgres@127.0.0.1:1/x"],
+)
+def test_unreachable_database_raises_database_unavailable(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        factory = make_session_factory(engine)
+        with pytest.raises(DatabaseUnavailable, match="unavailable"), session_scope(factory) as s:
+            s.execute(text("select 1"))
+    finally:
+        engine.dispose()
+
+
+def test_unopenable_sqlite_file_raises_database_unavailable() -> None:
+    engine = make_engine("sqlite:////nonexistent-dir/forecaster.db")
+    try:
+        with pytest.raises(DatabaseUnavailable), engine.connect() as conn:
+            conn.execute(text("select 1"))
+    finally:
+        engine.dispose()
+
+
+def test_bare_postgresql_urls_get_the_psycopg_driver() -> None:
+    assert normalize_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_store_url: str) -> None:
+    engine = make_engine(sqlite_store_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+            assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+    finally:
+        engine.dispose()
+
+
+def _add_then_fail(factory: sessionmaker[Session], name: str) -> None:
+    with session_scope(factory) as session:
+        session.add(Dataset(name=name))
+        session.flush()
+        raise RuntimeError("boom")
+
+
+def test_session_scope_commits_on_success_and_rolls_back_on_error(
+    store_engine: Engine,
+) -> None:
+    factory = make_session_factory(store_engine)
+    kept, dropped = unique_name("kept"), unique_name("dropped")
+    with session_scope(factory) as session:
+        session.add(Dataset(name=kept))
+    with pytest.raises(RuntimeError):
+        _add_then_fail(factory, dropped)
+    with session_scope(factory) as session:
+        names = set(session.scalars(select(Dataset.name).where(Dataset.name.in_([kept, dropped]))))
+        session.query(Dataset).filter(Dataset.name == kept).delete()
+    assert names == {kept}
+
+
+def test_timestamps_come_back_aware_utc(session: Session) -> None:
+    paris = timezone(timedelta(hours=1))
+    dataset = Dataset(name=unique_name(), created_at=datetime(2024, 1, 1, 12, tzinfo=paris))
+    session.add(dataset)
+    session.flush()
+    session.expire_all()
+    stored = session.scalars(select(Dataset).where(Dataset.id == dataset.id)).one()
+    assert stored.created_at == datetime(2024, 1, 1, 11, tzinfo=UTC)
+    assert stored.created_at.utcoffset() == timedelta(0)
+
+
+def test_naive_timestamps_are_refused(session: Session) -> None:
+    session.add(Dataset(name=unique_name(), created_at=datetime(2024, 1, 1)))
+    with pytest.raises(StatementError, match="naive datetime"):
+        session.flush()
