@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,11 +19,9 @@ from worker.scheduler import Scheduler, idempotency_key
 SPEC = {"dataset": "d", "horizon": 2}
 
 
-def add_schedule(
-    sessions: sessionmaker[Session], cron: str = "*/10 * * * *", **fields: object
-) -> int:
+def add_schedule(sessions: sessionmaker[Session], cron: str = "*/10 * * * *", **fields: Any) -> int:
     with session_scope(sessions) as session:
-        return create_schedule(session, model_name="m", cron=cron, spec=SPEC, **fields).id  # type: ignore[arg-type]
+        return create_schedule(session, model_name="m", cron=cron, spec=SPEC, **fields).id
 
 
 def jobs(sessions: sessionmaker[Session]) -> list[Job]:

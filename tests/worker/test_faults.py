@@ -1,0 +1,208 @@
+"""The queue's fault tests, end to end: real `forecaster worker` / `scheduler` processes on a
+real PostgreSQL database, with short leases and polls so that each runs in seconds."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.db import make_engine, make_session_factory, session_scope
+from models.jobs import request_cancel
+from models.registry import resolve_reference
+from models.schedules import create_schedule
+from models.tables import Job, JobStatus
+from tests.worker.procs import (
+    TINY,
+    Processes,
+    add_dataset,
+    add_train_job,
+    job,
+    job_in,
+    long_running,
+    service_env,
+    versions,
+    wait_for,
+)
+
+pytestmark = pytest.mark.slow
+
+DONE = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+@pytest.fixture
+def sessions(pg_db: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on this test's fresh PostgreSQL database."""
+    engine = make_engine(pg_db)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def procs(pg_db: str, tmp_path: Path) -> Iterator[Processes]:
+    """Process launcher wired to this test's database and artifact directory."""
+    launcher = Processes(tmp_path, service_env(pg_db, tmp_path / "artifacts"))
+    yield launcher
+    launcher.close()
+
+
+def running_with_progress(sessions: sessionmaker[Session], job_id: int) -> Job | None:
+    row = job(sessions, job_id)
+    return row if row.status == JobStatus.RUNNING and row.progress else None
+
+
+def test_killed_worker_job_is_finished_by_another_exactly_once(
+    sessions: sessionmaker[Session], procs: Processes
+) -> None:
+    add_dataset(sessions, "d")
+    job_id = add_train_job(sessions, "m", "d", long_running(3.0))
+    doomed = procs.start("worker")
+    first = wait_for(lambda: running_with_progress(sessions, job_id), what="training started")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=30)
+    procs.start("worker")
+    done = wait_for(lambda: job_in(sessions, job_id, *DONE), what="job finished")
+    assert done.status == JobStatus.SUCCEEDED, procs.logs()
+    assert done.attempts == 2
+    assert done.worker_id != first.worker_id
+    assert done.error is None  # the expiry note is cleared on success
+    (version,) = versions(sessions, "m")
+    assert (version.version, version.job_id, done.result_version_id) == (1, job_id, version.id)
+    assert done.result == {"model": "m", "version": 1}
+
+
+def test_three_workers_thirty_jobs_each_succeeds_exactly_once(
+    sessions: sessionmaker[Session], procs: Processes
+) -> None:
+    add_dataset(sessions, "d", series=1, length=60)
+    ids = [add_train_job(sessions, "m", "d", {**TINY, "seed": i}, horizon=4) for i in range(30)]
+    for _ in range(3):
+        procs.start("worker", FORECASTER_LEASE_SECONDS="3")
+    for job_id in ids:
+        wait_for(lambda job_id=job_id: job_in(sessions, job_id, *DONE), timeout=150)
+    rows = [job(sessions, job_id) for job_id in ids]
+    assert {row.status for row in rows} == {JobStatus.SUCCEEDED}, procs.logs()
+    found = versions(sessions, "m")
+    assert sorted(v.version for v in found) == list(range(1, 31))
+    assert sorted(v.job_id for v in found) == sorted(ids)
+    assert sorted(row.result_version_id for row in rows) == sorted(v.id for v in found)
+    assert len({row.worker_id for row in rows}) > 1  # the work was shared
+
+
+def test_two_scheduler_replicas_enqueue_one_job_per_due_time(
+    sessions: sessionmaker[Session], procs: Processes
+) -> None:
+    with session_scope(sessions) as session:
+        schedule_id = create_schedule(
+            session, model_name="m", cron="* * * * * */2", spec={"dataset": "d", "horizon": 2}
+        ).id
+    replicas = [procs.start("scheduler") for _ in range(2)]
+    keys = wait_for(
+        lambda: scheduled_keys(sessions) if len(scheduled_keys(sessions)) >= 4 else None
+    )
+    assert [procs.stop(replica) for replica in replicas] == [0, 0]
+    keys = scheduled_keys(sessions)
+    times = [due_time(key, schedule_id) for key in keys]
+    assert len(times) == len(set(times))  # never two jobs for one due time
+    assert all(t.second % 2 == 0 and t.microsecond == 0 for t in times)
+
+
+def scheduled_keys(sessions: sessionmaker[Session]) -> list[str]:
+    with session_scope(sessions) as session:
+        return [key or "" for key in session.scalars(select(Job.idempotency_key).order_by(Job.id))]
+
+
+def due_time(key: str, schedule_id: int) -> datetime:
+    prefix = f"schedule:{schedule_id}:"
+    assert key.startswith(prefix)
+    return datetime.fromisoformat(key.removeprefix(prefix))
+
+
+def test_cancel_a_queued_and_a_running_job(
+    sessions: sessionmaker[Session], procs: Processes
+) -> None:
+    add_dataset(sessions, "d")
+    running = add_train_job(sessions, "m", "d", long_running(60.0))
+    queued = add_train_job(sessions, "m", "d", TINY)
+    procs.start("worker")
+    wait_for(lambda: running_with_progress(sessions, running), what="training started")
+    with session_scope(sessions) as session:
+        assert request_cancel(session, queued).status == JobStatus.CANCELLED
+        assert request_cancel(session, running).status == JobStatus.RUNNING
+    stopped = wait_for(lambda: job_in(sessions, running, *DONE), what="running job stopped")
+    assert stopped.status == JobStatus.CANCELLED, procs.logs()
+    assert stopped.finished_at is not None
+    assert job(sessions, queued).status == JobStatus.CANCELLED
+    assert job(sessions, queued).attempts == 0  # never ran
+    assert versions(sessions, "m") == []
+
+
+def test_a_failing_job_is_retried_with_backoff_then_failed_with_its_error(
+    sessions: sessionmaker[Session], procs: Processes
+) -> None:
+    add_dataset(sessions, "d", length=40)
+    job_id = add_train_job(sessions, "m", "d", TINY, horizon=200, max_attempts=3)
+    procs.start("worker")
+    done = wait_for(lambda: job_in(sessions, job_id, *DONE), what="job failed")
+    assert done.status == JobStatus.FAILED
+    assert done.attempts == 3
+    assert done.error
+    assert "Error" in done.error  # the exception's type and message are kept
+    assert done.finished_at is not None
+    assert procs.logs().count("job requeued") == 2
+    assert versions(sessions, "m") == []
+
+
+def test_if_better_promotion_keeps_a_worse_challenger_and_promotes_a_better_one(
+    sessions: sessionmaker[Session], procs: Processes
+) -> None:
+    add_dataset(sessions, "d", series=3, length=24 * 20)
+    promote = {"alias": "production", "metric": "mase", "min_improvement": 0.0}
+    base = {**TINY, "hidden_size": 16, "batch_size": 32, "patience": 1000}
+    if_better = {**promote, "policy": "if_better"}
+    champion = add_train_job(
+        sessions, "m", "d", {**base, "epochs": 3}, promote={**promote, "policy": "always"}
+    )
+    # One epoch at a tiny learning rate: all but untrained, so clearly worse.
+    worse = add_train_job(
+        sessions, "m", "d", {**base, "epochs": 1, "learning_rate": 1e-5}, promote=if_better
+    )
+    better = add_train_job(sessions, "m", "d", {**base, "epochs": 12}, promote=if_better)
+    procs.start("worker")
+    wait_for(lambda: job_in(sessions, better, *DONE), timeout=150, what="last job done")
+    rows = {name: job(sessions, i) for name, i in [("c", champion), ("w", worse), ("b", better)]}
+    assert {r.status for r in rows.values()} == {JobStatus.SUCCEEDED}, procs.logs()
+    w, b = rows["w"].promotion, rows["b"].promotion
+    assert w is not None
+    assert b is not None
+    assert (w["promoted"], w["champion"]["version"], w["challenger"]["version"]) == (False, 1, 2)
+    assert (b["promoted"], b["champion"]["version"], b["challenger"]["version"]) == (True, 1, 3)
+    assert w["challenger"]["score"] >= w["champion"]["score"]
+    assert b["challenger"]["score"] < b["champion"]["score"]
+    with session_scope(sessions) as session:
+        assert resolve_reference(session, "m@production").version == 3
+    assert [v.promotion for v in versions(sessions, "m")][1:] == [w, b]
+
+
+@pytest.mark.parametrize(("grace", "outcome"), [("0.5", "released"), ("60", "finished")])
+def test_sigterm_exits_zero_with_the_job_finished_or_back_in_the_queue(
+    sessions: sessionmaker[Session], procs: Processes, grace: str, outcome: str
+) -> None:
+    add_dataset(sessions, "d")
+    seconds = 60.0 if outcome == "released" else 2.0
+    job_id = add_train_job(sessions, "m", "d", long_running(seconds))
+    worker = procs.start("worker", FORECASTER_SHUTDOWN_GRACE_SECONDS=grace)
+    wait_for(lambda: running_with_progress(sessions, job_id), what="training started")
+    assert procs.stop(worker) == 0, procs.logs()
+    row = job(sessions, job_id)
+    if outcome == "released":
+        assert (row.status, row.worker_id, row.attempts) == (JobStatus.QUEUED, None, 0)
+        assert versions(sessions, "m") == []
+    else:
+        assert row.status == JobStatus.SUCCEEDED
+        assert len(versions(sessions, "m")) == 1

@@ -1,0 +1,255 @@
+"""Running one claimed job: a "train" job registers a model version, a "forecast" job stores
+its forecast on the job.
+
+Training reads the dataset, fits the core's Forecaster (writing progress to the job row and
+stopping at an epoch boundary when told to), saves the artifact into the content-addressed
+store, decides on promotion, and then registers the version, moves the alias and marks the job
+succeeded in ONE transaction that first locks the job row under the fence: a worker that lost
+its lease commits nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session, sessionmaker
+
+from forecaster import EpochProgress, ForecastConfig, Forecaster, quantile_column
+from models.artifacts import ArtifactStore, StoredArtifact
+from models.datasets import read_observations
+from models.db import session_scope
+from models.errors import NotFound
+from models.registry import register_version, resolve_reference, set_alias
+from worker import queue
+from worker.lease import LeaseKeeper
+from worker.promotion import PromoteSpec, evaluate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """Everything a running job needs: its claim and lease, the database, the artifacts."""
+
+    lease: LeaseKeeper
+    sessions: sessionmaker[Session]
+    store: ArtifactStore
+    device: str
+
+    @property
+    def job(self) -> queue.ClaimedJob:
+        """The claimed job."""
+        return self.lease.job
+
+
+def jsonable(value: Any) -> Any:
+    """VALUE as plain JSON types (numpy scalars, timestamps and the like become str/float)."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def build_config(raw: dict[str, Any] | None, device: str, **overrides: Any) -> ForecastConfig:
+    """The spec's ForecastConfig, on this worker's device (the worker knows its hardware)."""
+    fields = {**(raw or {}), **{k: v for k, v in overrides.items() if v is not None}}
+    fields["device"] = device
+    return ForecastConfig(**fields)
+
+
+class ProgressReporter:
+    """The ``progress`` callback: writes epoch, loss, score, elapsed and ETA to the job row."""
+
+    def __init__(self, lease: LeaseKeeper) -> None:
+        """Report for the job ``lease`` holds, timing from now."""
+        self.lease = lease
+        self.started = time.monotonic()
+
+    def __call__(self, progress: EpochProgress) -> None:
+        """Record one finished epoch (this heartbeats the lease too)."""
+        self.lease.beat(self.snapshot(progress, time.monotonic() - self.started))
+
+    @staticmethod
+    def snapshot(progress: EpochProgress, elapsed_s: float) -> dict[str, Any]:
+        """The JSON written to ``Job.progress`` for one epoch report."""
+        members = max(progress.members, 1)
+        done = progress.member * progress.epochs + progress.epoch
+        total = members * progress.epochs
+        remaining = elapsed_s / done * (total - done) if done > 0 else None
+        return {
+            "epoch": progress.epoch,
+            "epochs": progress.epochs,
+            "member": progress.member,
+            "members": members,
+            "train_loss": progress.train_loss,
+            "val_score": progress.val_score,
+            "elapsed_s": round(elapsed_s, 3),
+            "eta_s": None if remaining is None else round(max(remaining, 0.0), 3),
+        }
+
+
+def run_training_job(ctx: JobContext) -> dict[str, Any]:
+    """Train, store and register the version of a "train" job; return the job's result."""
+    job, spec = ctx.job, ctx.job.spec
+    name = job.model_name or ""
+    with session_scope(ctx.sessions) as session:
+        df = read_observations(session, spec["dataset"], unique_ids=spec.get("unique_ids"))
+    config = build_config(spec.get("config"), ctx.device)
+    model = _fit(ctx, config, df, spec)
+    stored = _save(model, ctx.store)
+    promote = PromoteSpec.from_spec(spec.get("promote"))
+    record = (
+        None if promote is None else evaluate(promote, model, _champion(ctx, name, promote), df)
+    )
+    with session_scope(ctx.sessions) as session:
+        queue.lock(session, job)  # the fence: nothing below commits unless we hold the lease
+        version = register_version(session, name, **_version_fields(model, stored, job, spec))
+        if record is not None:
+            record = {
+                **record,
+                "challenger": {**(record["challenger"] or {}), "version": version.version},
+            }
+            version.promotion = record
+            if record["promoted"]:
+                set_alias(session, name, record["alias"], version.version)
+        result = {"model": name, "version": version.version}
+        queue.complete(
+            session,
+            job,
+            datetime.now(UTC),
+            result=result,
+            result_version_id=version.id,
+            promotion=record,
+        )
+    log.info(
+        "version registered", extra={"job_id": job.id, "model": name, "version": version.version}
+    )
+    return result
+
+
+def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
+    """Fit on the inline series of a "forecast" job and store the forecast as its result."""
+    spec = ctx.job.spec
+    df = series_frame(spec["series"])
+    quantiles = tuple(spec["quantiles"]) if spec.get("quantiles") else None
+    config = build_config(spec.get("config"), ctx.device, quantiles=quantiles)
+    model = _fit(ctx, config, df, spec)
+    result = forecast_result(
+        model.predict(df, horizon=int(spec["horizon"])), model.config.quantiles
+    )
+    with session_scope(ctx.sessions) as session:
+        queue.lock(session, ctx.job)
+        queue.complete(session, ctx.job, datetime.now(UTC), result=result)
+    return result
+
+
+def series_frame(series: list[dict[str, Any]]) -> pd.DataFrame:
+    """The long frame (unique_id, ds, y) of a forecast request's inline series."""
+    frames = [
+        pd.DataFrame(
+            {
+                "unique_id": str(item["unique_id"]),
+                "ds": pd.to_datetime(item["ds"], utc=True).tz_localize(None),
+                "y": pd.to_numeric(pd.Series(item["y"], dtype="float64")),
+            }
+        )
+        for item in series
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def forecast_result(forecast: pd.DataFrame, quantiles: tuple[float, ...]) -> dict[str, Any]:
+    """The API's forecast answer: one entry per series with ds, mean and each quantile."""
+    entries = []
+    for unique_id, group in forecast.groupby("unique_id", sort=True):
+        entries.append(
+            {
+                "unique_id": str(unique_id),
+                "ds": [pd.Timestamp(ts).isoformat() for ts in group["ds"]],
+                "mean": [float(v) for v in group["mean"]],
+                "quantiles": {
+                    quantile_column(q).removeprefix("q"): [
+                        float(v) for v in group[quantile_column(q)]
+                    ]
+                    for q in quantiles
+                },
+            }
+        )
+    return {"forecasts": entries}
+
+
+def _fit(
+    ctx: JobContext, config: ForecastConfig, df: pd.DataFrame, spec: dict[str, Any]
+) -> Forecaster:
+    log.info(
+        "training",
+        extra={
+            "job_id": ctx.job.id,
+            "model": ctx.job.model_name,
+            "rows": len(df),
+            "device": ctx.device,
+        },
+    )
+    return Forecaster(config).fit(
+        df,
+        horizon=int(spec["horizon"]),
+        freq=spec.get("freq"),
+        progress=ProgressReporter(ctx.lease),
+        should_stop=ctx.lease.should_stop,
+    )
+
+
+def _save(model: Forecaster, store: ArtifactStore) -> StoredArtifact:
+    with tempfile.TemporaryDirectory(prefix="forecaster-job-") as tmp:
+        directory = Path(tmp) / "model"
+        directory.mkdir()
+        model.save(directory)
+        return store.put(directory)
+
+
+def _champion(
+    ctx: JobContext, name: str, promote: PromoteSpec
+) -> tuple[int, Callable[[], Forecaster]] | None:
+    """The alias's current version and a loader for it (None when the alias is not set)."""
+    try:
+        with session_scope(ctx.sessions) as session:
+            current = resolve_reference(session, f"{name}@{promote.alias}")
+            number, sha256 = current.version, current.artifact_sha256
+    except NotFound:
+        return None
+    return number, lambda: Forecaster.load(ctx.store.open(sha256), device=ctx.device)
+
+
+def _version_fields(
+    model: Forecaster, stored: StoredArtifact, job: queue.ClaimedJob, spec: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "horizon": model.horizon,
+        "freq": model.freq,
+        "config": model.config.model_dump(mode="json"),
+        "metrics": jsonable(model.metrics),
+        "data_summary": jsonable(model.data_summary),
+        "artifact_uri": stored.uri,
+        "artifact_sha256": stored.sha256,
+        "artifact_size": stored.size,
+        "device": model.device,
+        "train_seconds": model.train_seconds,
+        "library_versions": jsonable(model.library_versions),
+        "job_id": job.id,
+        "description": spec.get("description"),
+        "tags": spec.get("tags") or {},
+    }
