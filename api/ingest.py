@@ -161,6 +161,8 @@ def infer_dataset_freq(session: Session, dataset: str) -> str | None:
     if len(stamps) < 3:
         return None
     try:
-        return pd.infer_freq(pd.DatetimeIndex(stamps.iloc[-FREQ_SAMPLE:]))
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            offset: object = pd.infer_freq(pd.DatetimeIndex(stamps.iloc[-FREQ_SAMPLE:]))
     except (ValueError, TypeError):
         return None
+    return None if offset is None else str(getattr(offset, "freqstr", offset))

@@ -137,10 +137,18 @@ class RequestContextMiddleware:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template (``/v1/jobs/{job_id}``), or a fixed label if none."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "<unmatched>"
+    """The matched route's full path template (``/v1/jobs/{job_id}``), or a fixed label if none.
+
+    FastAPI keeps included routers nested, so the matched route's ``path_format`` is relative to
+    its router (``/jobs/{job_id}``); the router prefixes carry no parameters, so they are the
+    request path's leading segments.
+    """
+    route_format = getattr(scope.get("route"), "path_format", None)
+    if not isinstance(route_format, str):
+        return "<unmatched>"
+    segments = str(scope.get("path", "")).split("/")
+    keep = max(len(segments) - route_format.count("/"), 0)
+    return "/".join(segments[:keep]) + route_format
 
 
 def _request_id(scope: Scope) -> str:

@@ -1,0 +1,44 @@
+"""Property test of the OpenAPI schema: no generated request may produce a 5xx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from api.app import create_app
+from tests.api.conftest import make_settings
+
+EXAMPLES_PER_OPERATION = 15
+
+
+def _fuzz(operation: Any) -> None:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    def check(case: Any) -> None:
+        case.call_and_validate(checks=[not_a_server_error])
+
+    check()
+
+
+@pytest.mark.slow
+def test_no_generated_request_produces_a_server_error(api_pg_url: str, artifact_dir: Path) -> None:
+    # Forecasts without a model must not wait for a worker here: no worker runs.
+    app = create_app(make_settings(api_pg_url, artifact_dir, forecast_wait_seconds=0.0))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    labels = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        labels.append(operation.label)
+        _fuzz(operation)
+    assert "POST /v1/forecast" in labels
+    assert len(labels) >= 20
