@@ -17,12 +17,12 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import observation_io
 from models.dialects import insert_for
-from models.errors import InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound
 from models.names import validate_name
 from models.pagination import DEFAULT_LIMIT, Page, paginate
 from models.tables import Dataset, Observation, Series
@@ -61,68 +61,85 @@ def upsert_observations(session: Session, dataset: str, df: pd.DataFrame) -> Ups
     the new value. Raises InvalidInput naming the first bad series and the problem.
     """
     validate_name(dataset, "dataset name")
-    frame = prepare_frame(df)
+    rows = prepare_frame(df)
     dataset_id = _ensure_dataset(session, dataset)
-    names = sorted(frame["unique_id"].unique())
-    ids, new_series = _ensure_series(session, dataset_id, names)
-    series_id = frame["unique_id"].map(ids).to_numpy(dtype=np.int64)
-    ts_us = frame["ts_us"].to_numpy(dtype=np.int64)
-    value = frame["y"].to_numpy(dtype=np.float64)
-    written = observation_io.write(session, series_id, ts_us, value)
-    return UpsertResult(dataset, len(names), new_series, len(frame), written)
+    ids, created = _ensure_series(session, dataset_id, rows.names)
+    # Sorted by key: index insertions go in order, and concurrent writers lock in one order.
+    series_id = np.array([ids[name] for name in rows.names], dtype=np.int64)[rows.codes]
+    order = np.lexsort((rows.ts_us, series_id))
+    series_id, ts_us, value = series_id[order], rows.ts_us[order], rows.value[order]
+    fresh = np.isin(series_id, np.fromiter(created, dtype=np.int64, count=len(created)))
+    written = observation_io.insert_new(session, series_id[fresh], ts_us[fresh], value[fresh])
+    keep = ~fresh
+    written += observation_io.write(session, series_id[keep], ts_us[keep], value[keep])
+    return UpsertResult(dataset, len(rows.names), len(created), len(order), written)
 
 
-def prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """DF validated and normalised to columns unique_id (str), ts_us (int64, UTC), y (float64)."""
+@dataclass(frozen=True)
+class PreparedRows:
+    """A validated frame: series names, each row's index into them, UTC microseconds, values."""
+
+    names: list[str]
+    codes: np.ndarray
+    ts_us: np.ndarray
+    value: np.ndarray
+
+
+def prepare_frame(df: pd.DataFrame) -> PreparedRows:
+    """DF (unique_id, ds, y) validated and split into arrays; InvalidInput names the problem."""
     missing = [column for column in COLUMNS if column not in df.columns]
     if missing:
         raise InvalidInput(f"missing column(s) {missing}; expected {list(COLUMNS)}")
     if df.empty:
         raise InvalidInput("no observations to store")
-    if df["unique_id"].isna().any():
+    codes, uniques = pd.factorize(df["unique_id"], use_na_sentinel=True)
+    if (codes < 0).any():
         raise InvalidInput("unique_id has missing values")
-    unique_id = df["unique_id"].astype(str)
-    _check_unique_ids(unique_id)
-    frame = pd.DataFrame(
-        {"unique_id": unique_id.to_numpy(), "ts_us": _to_utc_micros(df["ds"], unique_id)}
-    )
-    frame["y"] = _to_values(df["y"], unique_id)
-    duplicated = frame.duplicated(["unique_id", "ts_us"])
+    names = [str(name) for name in uniques]
+    _check_names(names)
+    label = np.array(names, dtype=object)
+    ts_us = _to_utc_micros(df["ds"], label, codes)
+    value = _to_values(df["y"], label, codes)
+    duplicated = pd.DataFrame({"code": codes, "ts": ts_us}).duplicated().to_numpy()
     if duplicated.any():
-        raise _invalid_at(unique_id, duplicated.to_numpy(), "duplicate timestamps")
-    return frame
+        raise _invalid_at(label, codes, duplicated, "duplicate timestamps")
+    return PreparedRows(names=names, codes=codes, ts_us=ts_us, value=value)
 
 
-def _check_unique_ids(unique_id: pd.Series) -> None:
-    bad = (unique_id.str.len() == 0) | (unique_id.str.len() > MAX_UNIQUE_ID_LENGTH)
-    if bad.any():
-        raise _invalid_at(unique_id, bad.to_numpy(), "unique_id must have 1-200 characters")
+def _check_names(names: list[str]) -> None:
+    for name in names:
+        if not 0 < len(name) <= MAX_UNIQUE_ID_LENGTH:
+            raise InvalidInput(f"series {name[:50]!r}: unique_id must have 1-200 characters")
+    if len(set(names)) != len(names):
+        raise InvalidInput("unique_id values collide once converted to text")
 
 
-def _to_utc_micros(ds: pd.Series, unique_id: pd.Series) -> np.ndarray:
+def _to_utc_micros(ds: pd.Series, label: np.ndarray, codes: np.ndarray) -> np.ndarray:
     try:
         stamps = pd.to_datetime(ds, utc=True)
     except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidInput(f"ds holds values that are not timestamps: {exc}") from exc
     if stamps.isna().any():
-        raise _invalid_at(unique_id, stamps.isna().to_numpy(), "missing timestamps")
+        raise _invalid_at(label, codes, stamps.isna().to_numpy(), "missing timestamps")
     naive = stamps.dt.tz_convert(None).astype("datetime64[us]")
     return naive.to_numpy().astype(np.int64)
 
 
-def _to_values(y: pd.Series, unique_id: pd.Series) -> np.ndarray:
+def _to_values(y: pd.Series, label: np.ndarray, codes: np.ndarray) -> np.ndarray:
     try:
         values = pd.to_numeric(y, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"y holds values that are not numbers: {exc}") from exc
     finite = np.isfinite(values)
     if not finite.all():
-        raise _invalid_at(unique_id, ~finite, "y must be finite (no NaN or infinity)")
+        raise _invalid_at(label, codes, ~finite, "y must be finite (no NaN or infinity)")
     return values
 
 
-def _invalid_at(unique_id: pd.Series, mask: np.ndarray, reason: str) -> InvalidInput:
-    first = unique_id.to_numpy()[np.flatnonzero(mask)[0]]
+def _invalid_at(
+    label: np.ndarray, codes: np.ndarray, mask: np.ndarray, reason: str
+) -> InvalidInput:
+    first = label[codes[np.flatnonzero(mask)[0]]]
     return InvalidInput(f"series {first!r}: {reason}")
 
 
@@ -162,10 +179,10 @@ def _long_frame(
     ts_us: np.ndarray,
     value: np.ndarray,
 ) -> pd.DataFrame:
-    # Rows arrive ordered by (series_id, ts); a stable sort by name rank keeps ts order.
+    # Rows arrive unordered: sort by (rank of the series name, ts).
     order_of_id = np.argsort(id_array)
     rank = order_of_id[np.searchsorted(id_array, series_id, sorter=order_of_id)]
-    order = np.argsort(rank, kind="stable")
+    order = np.lexsort((ts_us, rank))
     labels = np.array(names, dtype=object)[rank[order]]
     ds = ts_us[order].astype("datetime64[us]").astype("datetime64[ns]")
     return pd.DataFrame({"unique_id": labels, "ds": ds, "y": value[order]})
@@ -222,26 +239,37 @@ def get_dataset_summary(session: Session, name: str) -> DatasetSummary:
 
 def delete_dataset(session: Session, name: str) -> None:
     """Delete the dataset NAME with its series and observations (the database cascades)."""
-    session.delete(get_dataset(session, name))
+    dataset = session.scalar(select(Dataset).where(Dataset.name == name).with_for_update())
+    if dataset is None:
+        raise NotFound(f"dataset {name!r} not found")
+    series = select(Series.id).where(Series.dataset_id == dataset.id).scalar_subquery()
+    session.execute(delete(Observation).where(Observation.series_id.in_(series)))
+    session.delete(dataset)
     session.flush()
 
 
 def _ensure_dataset(session: Session, name: str) -> int:
+    """The dataset's id, created if missing, key-share locked so it cannot be deleted under us."""
     stmt = insert_for(session, Dataset).values(name=name).on_conflict_do_nothing()
     session.execute(stmt)
-    return get_dataset(session, name).id
+    locked = select(Dataset.id).where(Dataset.name == name)
+    dataset_id = session.scalar(locked.with_for_update(read=True, key_share=True))
+    if dataset_id is None:
+        raise Conflict(f"dataset {name!r} was deleted concurrently; retry")
+    return int(dataset_id)
 
 
 def _ensure_series(
     session: Session, dataset_id: int, names: list[str]
-) -> tuple[dict[str, int], int]:
+) -> tuple[dict[str, int], set[int]]:
+    """Ids of every series of the dataset, and the ids of those this call created."""
     existing = _series_ids(session, dataset_id)
-    new = [{"dataset_id": dataset_id, "unique_id": name} for name in names if name not in existing]
-    if not new:
-        return existing, 0
-    session.connection().execute(insert_for(session, Series).on_conflict_do_nothing(), new)
-    ids = _series_ids(session, dataset_id)
-    return ids, len(ids) - len(existing)
+    missing = [{"dataset_id": dataset_id, "unique_id": n} for n in names if n not in existing]
+    if not missing:
+        return existing, set()
+    stmt = insert_for(session, Series).on_conflict_do_nothing().returning(Series.id)
+    created = {int(row[0]) for row in session.connection().execute(stmt, missing)}
+    return _series_ids(session, dataset_id), created
 
 
 def _series_ids(session: Session, dataset_id: int) -> dict[str, int]:

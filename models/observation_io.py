@@ -1,7 +1,8 @@
 """Moving observation rows in bulk, per backend, as numpy arrays.
 
 Arrays: ``series_id`` int64, ``ts_us`` int64 microseconds since the Unix epoch (UTC),
-``value`` float64. Writes upsert in batches; reads return rows ordered by (series_id, ts).
+``value`` float64. Writes upsert in batches; reads return rows in no particular order (the
+caller sorts: numpy sorts a million rows faster than PostgreSQL with a small ``work_mem``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from models.dialects import is_postgres
-from models.pgcopy import decode_rows, encode_rows
+from models.pgcopy import PG_EPOCH_US, encode_rows
 from models.tables import Observation
 
 Ints = npt.NDArray[np.int64]
@@ -44,15 +45,31 @@ WHERE observations.value IS DISTINCT FROM EXCLUDED.value
 
 def write(session: Session, series_id: Ints, ts_us: Ints, value: Floats) -> int:
     """Upsert the rows; returns how many were inserted or changed value."""
+    if len(series_id) == 0:
+        return 0
     if is_postgres(session):
         return _write_postgres(session, series_id, ts_us, value)
     return _write_sqlite(session, series_id, ts_us, value)
 
 
+def insert_new(session: Session, series_id: Ints, ts_us: Ints, value: Floats) -> int:
+    """Insert rows of series created in this transaction (no row of theirs can exist yet, and
+    no other transaction can write them before we commit): on PostgreSQL, a straight COPY."""
+    if len(series_id) == 0:
+        return 0
+    if not is_postgres(session):
+        return _write_sqlite(session, series_id, ts_us, value)
+    payload = encode_rows(series_id, ts_us, value)
+    copy = "COPY observations (series_id, ts, value) FROM STDIN (FORMAT BINARY)"
+    with _driver_connection(session).cursor() as cur, cur.copy(copy) as cp:
+        cp.write(payload)
+    return len(series_id)
+
+
 def read(
     session: Session, series_ids: Ints, start: datetime | None, end: datetime | None
 ) -> tuple[Ints, Ints, Floats]:
-    """Rows of SERIES_IDS with start <= ts <= end, ordered by (series_id, ts)."""
+    """Rows of SERIES_IDS with start <= ts <= end, unordered."""
     if len(series_ids) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
     if is_postgres(session):
@@ -84,18 +101,28 @@ def _write_postgres(session: Session, series_id: Ints, ts_us: Ints, value: Float
 def _read_postgres(
     session: Session, series_ids: Ints, start: datetime | None, end: datetime | None
 ) -> tuple[Ints, Ints, Floats]:
+    # One row per series, its timestamps and values packed server-side into bytea in their
+    # binary wire form: a million points arrive as a thousand rows, decoded by numpy.
     conditions = [sql.SQL("series_id = ANY({})").format(sql.Literal(series_ids.tolist()))]
     if start is not None:
         conditions.append(sql.SQL("ts >= {}").format(sql.Literal(start)))
     if end is not None:
         conditions.append(sql.SQL("ts <= {}").format(sql.Literal(end)))
     query = sql.SQL(
-        "COPY (SELECT series_id, ts, value FROM observations WHERE {} ORDER BY series_id, ts) "
-        "TO STDOUT (FORMAT BINARY)"
+        "SELECT series_id, count(*),"
+        " string_agg(timestamptz_send(ts), ''::bytea ORDER BY ts),"
+        " string_agg(float8send(value), ''::bytea ORDER BY ts)"
+        " FROM observations WHERE {} GROUP BY series_id"
     ).format(sql.SQL(" AND ").join(conditions))
-    with _driver_connection(session).cursor() as cur, cur.copy(query) as cp:
-        data = b"".join(bytes(chunk) for chunk in cp)
-    return decode_rows(data)
+    with _driver_connection(session).cursor(binary=True) as cur:
+        rows = cur.execute(query).fetchall()
+    if not rows:
+        return read(session, np.empty(0, np.int64), None, None)
+    counts = np.array([row[1] for row in rows], dtype=np.int64)
+    series_id = np.repeat(np.array([row[0] for row in rows], dtype=np.int64), counts)
+    ts = np.frombuffer(b"".join(row[2] for row in rows), dtype=">i8").astype(np.int64)
+    value = np.frombuffer(b"".join(row[3] for row in rows), dtype=">f8").astype(np.float64)
+    return series_id, ts + PG_EPOCH_US, value
 
 
 def _write_sqlite(session: Session, series_id: Ints, ts_us: Ints, value: Floats) -> int:
@@ -128,7 +155,7 @@ def _read_sqlite(
         stmt = stmt.where(Observation.ts >= start.astimezone(UTC))
     if end is not None:
         stmt = stmt.where(Observation.ts <= end.astimezone(UTC))
-    rows = session.execute(stmt.order_by(Observation.series_id, Observation.ts)).all()
+    rows = session.execute(stmt).all()
     if not rows:
         return read(session, np.empty(0, np.int64), None, None)
     ids, stamps, values = zip(*rows, strict=True)

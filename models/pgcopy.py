@@ -1,7 +1,7 @@
 """PostgreSQL binary COPY of observation rows ``(int8, timestamptz, float8)`` with numpy.
 
-Every row has the same width, so a whole batch encodes and decodes as one structured array:
-no Python object per row. Timestamps travel as microseconds since 2000-01-01 UTC, PostgreSQL's
+Every row has the same width, so a whole batch encodes as one structured array: no Python
+object per row. Timestamps travel as microseconds since 2000-01-01 UTC, PostgreSQL's
 binary representation of ``timestamptz``.
 """
 
@@ -40,26 +40,3 @@ def encode_rows(
     rows["ts"] = ts_us - PG_EPOCH_US
     rows["value"] = value
     return HEADER + rows.tobytes() + TRAILER
-
-
-def decode_rows(
-    data: bytes,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """(series_id, microseconds since the Unix epoch, value) from a binary COPY stream."""
-    if not data.startswith(SIGNATURE) or not data.endswith(TRAILER):
-        raise ValueError("not a PostgreSQL binary COPY stream")
-    extension = int.from_bytes(data[15:19], "big")
-    body = memoryview(data)[19 + extension : len(data) - len(TRAILER)]
-    if len(body) % ROW.itemsize:
-        raise ValueError("binary COPY stream has an unexpected row width")
-    rows = np.frombuffer(body, dtype=ROW)
-    if len(rows) and not (
-        (rows["fields"] == 3).all()
-        and (rows["len_id"] == 8).all()
-        and (rows["len_ts"] == 8).all()
-        and (rows["len_value"] == 8).all()
-    ):
-        raise ValueError("binary COPY stream holds NULLs or unexpected column types")
-    series_id = rows["series_id"].astype(np.int64)
-    ts_us = rows["ts"].astype(np.int64) + PG_EPOCH_US
-    return series_id, ts_us, rows["value"].astype(np.float64)

@@ -58,10 +58,10 @@ def test_upsert_is_idempotent_and_updates_changed_values(session: Session) -> No
     assert (again.new_series, again.written) == (0, 0)
     changed = df.copy()
     changed.loc[1, "y"] = 20.0
-    more = frame({"a": [4.0]}, start="2024-01-01 03:00")
+    more = frame({"a": [4.0], "b": [5.0]}, start="2024-01-01 03:00")
     result = upsert_observations(session, name, pd.concat([changed, more], ignore_index=True))
-    assert (result.rows, result.written) == (4, 2)
-    assert read_observations(session, name)["y"].tolist() == [1.0, 20.0, 3.0, 4.0]
+    assert (result.rows, result.new_series, result.written) == (5, 1, 3)
+    assert read_observations(session, name)["y"].tolist() == [1.0, 20.0, 3.0, 4.0, 5.0]
 
 
 def test_read_a_subset_and_a_time_range(session: Session) -> None:
@@ -152,6 +152,9 @@ def test_summary_list_and_delete(session: Session) -> None:
     with pytest.raises(NotFound):
         get_dataset_summary(session, names[0])
     orphans = session.scalar(
-        select(func.count()).select_from(Observation).outerjoin(Series).where(Series.id.is_(None))
+        select(func.count())
+        .select_from(Observation)
+        .outerjoin(Series, Series.id == Observation.series_id)
+        .where(Series.id.is_(None))
     )
     assert orphans == 0

@@ -1,0 +1,90 @@
+"""Ingest benchmark: upsert 1,000,000 observations into PostgreSQL and read them back.
+
+1,000 series x 1,000 hourly points go into a fresh database (created and dropped here, on
+127.0.0.1:5432 as user postgres unless FORECASTER_BENCH_ADMIN_URL says otherwise), through
+``models.datasets.upsert_observations``; then ``read_observations`` returns the long frame.
+Prints seconds and rows/s for each step. Usage: ``.venv/bin/python bench/ingest.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from migrations.runner import upgrade
+from models.datasets import read_observations, upsert_observations
+from models.db import make_engine, make_session_factory, session_scope
+
+ADMIN_URL = os.environ.get(
+    "FORECASTER_BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def make_frame(series: int, points: int, seed: int = 0) -> pd.DataFrame:
+    """SERIES hourly series of POINTS random-walk values, in long format."""
+    rng = np.random.default_rng(seed)
+    stamps = pd.date_range("2020-01-01", periods=points, freq="h")
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i:05d}" for i in range(series)], points),
+            "ds": np.tile(stamps.to_numpy(), series),
+            "y": rng.standard_normal(series * points).cumsum(),
+        }
+    )
+
+
+def _admin(statement: sql.Composed) -> None:
+    conninfo = make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def run(series: int, points: int) -> None:
+    """Create a database, time the upsert and the read, drop the database."""
+    name = f"forecaster_bench_{uuid.uuid4().hex[:8]}"
+    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        upgrade(url)
+        frame = make_frame(series, points)
+        factory = make_session_factory(engine)
+        rows = len(frame)
+        start = time.perf_counter()
+        with session_scope(factory) as session:
+            upsert_observations(session, "bench", frame)
+        _report("upsert", rows, time.perf_counter() - start)
+        start = time.perf_counter()
+        with session_scope(factory) as session:
+            out = read_observations(session, "bench")
+        _report("read", len(out), time.perf_counter() - start)
+        assert len(out) == rows
+        assert np.array_equal(np.sort(out["y"].to_numpy()), np.sort(frame["y"].to_numpy()))
+    finally:
+        engine.dispose()
+        _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _report(step: str, rows: int, seconds: float) -> None:
+    print(f"{step:>6}: {rows:,} rows in {seconds:6.2f} s = {rows / seconds:12,.0f} rows/s")
+
+
+def main() -> None:
+    """Parse the sizes and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=1000)
+    parser.add_argument("--points", type=int, default=1000)
+    args = parser.parse_args()
+    run(args.series, args.points)
+
+
+if __name__ == "__main__":
+    main()
