@@ -2,8 +2,10 @@
 
 1,000 series x 1,000 hourly points go into a fresh database (created and dropped here, on
 127.0.0.1:5432 as user postgres unless FORECASTER_BENCH_ADMIN_URL says otherwise), through
-``models.datasets.upsert_observations``; then ``read_observations`` returns the long frame.
-Prints seconds and rows/s for each step. Usage: ``.venv/bin/python bench/ingest.py``.
+``models.datasets.upsert_observations``; then ``read_observations`` returns the long frame;
+then the same million rows are upserted again with every tenth value changed (the
+``ON CONFLICT DO UPDATE`` path). Prints seconds and rows/s for each step.
+Usage: ``.venv/bin/python bench/ingest.py [--series N --points N]``.
 """
 
 from __future__ import annotations
@@ -68,6 +70,12 @@ def run(series: int, points: int) -> None:
         _report("read", len(out), time.perf_counter() - start)
         assert len(out) == rows
         assert np.array_equal(np.sort(out["y"].to_numpy()), np.sort(frame["y"].to_numpy()))
+        frame.loc[frame.index % 10 == 0, "y"] += 1.0
+        start = time.perf_counter()
+        with session_scope(factory) as session:
+            result = upsert_observations(session, "bench", frame)
+        _report("update", rows, time.perf_counter() - start)
+        assert result.written == rows // 10
     finally:
         engine.dispose()
         _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
