@@ -84,13 +84,13 @@ def cycle_phases(first: pd.Timestamp, freq: str) -> np.ndarray:
     offset = parse_freq(freq)
     periods = seasonality(freq).periods
     if isinstance(offset, BusinessDay):
-        return np.array([first.dayofweek % 5 / offset.n], dtype=np.float64)
+        return np.array([first.day_of_week % 5 / offset.n], dtype=np.float64)
     step = step_seconds(offset)
     into_day = (first - first.normalize()).total_seconds()
     fractions = {
         DAY: into_day / DAY,
-        WEEK: (first.dayofweek * DAY + into_day) / WEEK,
-        YEAR: (first.dayofyear - 1 + into_day / DAY) / 365.25,
+        WEEK: (first.day_of_week * DAY + into_day) / WEEK,
+        YEAR: (first.day_of_year - 1 + into_day / DAY) / 365.25,
     }
     out = [fractions[_cycle_of(p * step)] * p for p in periods]
     return np.asarray(out, dtype=np.float64)
@@ -116,9 +116,10 @@ def infer_series_freq(index: pd.DatetimeIndex) -> BaseOffset | None:
     """The frequency of one sorted, duplicate-free series, tolerating gaps; None if unknown."""
     if len(index) < 3:
         return None
-    alias = pd.infer_freq(index)
-    if alias is not None:
-        return to_offset(alias)
+    with pd.option_context("future.infer_freq_returns_offset", True):
+        inferred = pd.infer_freq(index)
+    if inferred is not None:
+        return to_offset(inferred)
     smallest = pd.Timedelta(np.diff(index.values).min())
     if smallest < pd.Timedelta(days=27):
         candidates = [_fixed_offset(smallest, index[0])]

@@ -34,8 +34,14 @@ def forecast_panel(
         loc, spread = window_scale(x, spec.season)
         z = scale(x, loc, spread).to(device)
         members = [net.eval()(z, cal.to(device)).float().cpu() for net in nets]
-        parts.append(unscale(combine(members), loc, spread))
+        parts.append(_clamp_nonnegative(unscale(combine(members), loc, spread), x))
     return torch.cat(parts).double().numpy()
+
+
+def _clamp_nonnegative(forecast: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A window without negative values (counts, loads, sales) gets no negative forecast."""
+    nonnegative = (x >= 0).all(dim=1)[:, None, None]  # [B, 1, 1]
+    return torch.where(nonnegative, forecast.clamp(min=0.0), forecast)
 
 
 def forecast_frame(

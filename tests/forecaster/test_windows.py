@@ -1,0 +1,124 @@
+"""Windows: no leakage, scaling round-trip, calendar phases, lookback and patch choices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from forecaster.data import Panel
+from forecaster.nets import NetSpec
+from forecaster.train import make_batch, validation_batch
+from forecaster.windows import (
+    calendar_features,
+    choose_lookback,
+    choose_patch,
+    gather,
+    pad,
+    sample_windows,
+    scale,
+    unscale,
+    window_scale,
+)
+
+
+def _index_panel(lengths: list[int]) -> Panel:
+    """Each value is its own position (plus 1000 x series), so windows reveal what they read."""
+    values = tuple(np.arange(n, dtype=float) + 1000 * i for i, n in enumerate(lengths))
+    starts = tuple(pd.Timestamp("2021-01-01") for _ in lengths)
+    return Panel(tuple(f"s{i}" for i in range(len(lengths))), values, starts, "h")
+
+
+def test_sampled_windows_never_leak_the_target_into_the_input() -> None:
+    lookback, horizon = 12, 5
+    data = pad(_index_panel([40, 25, 60]))
+    series, starts = sample_windows(
+        data.lengths, 2000, lookback + horizon, horizon, torch.Generator()
+    )
+    window = gather(data.values, series, starts, lookback + horizon)
+    x, y = window[:, :lookback], window[:, lookback:]
+    assert torch.all(x.max(dim=1).values < y.min(dim=1).values)
+    assert torch.all(y[:, 0] - x[:, -1] == 1)  # contiguous: the target starts right after
+    # Training windows stay clear of the validation horizon and of the padding.
+    end = starts + lookback + horizon
+    assert torch.all(end <= data.lengths[series] - horizon)
+    assert torch.all(window - 1000 * series[:, None] >= 0)
+
+
+def _spec(lookback: int, horizon: int, patch: int = 1) -> NetSpec:
+    return NetSpec("gru", 4, 1, 0.0, False, lookback, patch, 4, horizon, (0.1, 0.5, 0.9), (24.0,))
+
+
+def test_validation_batch_is_each_series_last_horizon() -> None:
+    panel = _index_panel([30, 20])
+    batch = validation_batch(pad(panel), _spec(8, 4), torch.device("cpu"))
+    assert batch.z.shape == (2, 8)
+    assert batch.target.shape == (2, 4)
+    # Unscaled, the target of series 1 is its last four values: 1016..1019.
+    series, starts = torch.tensor([1]), torch.tensor([20 - 4 - 8])
+    window = gather(pad(panel).values, series, starts, 12)
+    assert window[0, 8:].tolist() == [1016.0, 1017.0, 1018.0, 1019.0]
+
+
+@pytest.mark.parametrize("level", [0.0, 5.0, -3e6, 1e9])
+def test_scaling_round_trips(level: float) -> None:
+    torch.manual_seed(0)
+    x = level + torch.randn(6, 24, dtype=torch.float64) * (abs(level) * 0.1 + 1)
+    loc, spread = window_scale(x, 4)
+    assert torch.all(spread > 0)
+    torch.testing.assert_close(unscale(scale(x, loc, spread), loc, spread), x)
+    z = torch.randn(6, 3, 5, dtype=torch.float64)  # [B, h, Q] forecasts unscale too
+    back = unscale(z, loc, spread)
+    torch.testing.assert_close((back - loc[:, :, None]) / spread[:, :, None], z)
+
+
+def test_flat_and_zero_windows_get_a_safe_scale() -> None:
+    x = torch.tensor([[0.0] * 8, [5.0] * 8])
+    loc, spread = window_scale(x, 4)
+    assert torch.all(spread > 0)
+    assert torch.isfinite(scale(x, loc, spread)).all()
+
+
+def test_make_batch_scales_input_and_target_alike() -> None:
+    data = pad(_index_panel([50]))
+    batch = make_batch(
+        data, _spec(8, 4), torch.tensor([0]), torch.tensor([10]), torch.device("cpu")
+    )
+    # A straight line stays a straight line with the same step in the scaled space.
+    steps = torch.diff(torch.cat([batch.z, batch.target], dim=1))
+    torch.testing.assert_close(steps, torch.full_like(steps, float(steps[0, 0])))
+
+
+def test_calendar_features_follow_the_window_start() -> None:
+    phases = torch.tensor([[0.0], [6.0]], dtype=torch.float64)
+    feats = calendar_features(phases, torch.tensor([6, 0]), (24.0,), lookback=8, patch=2)
+    assert feats.shape == (2, 4, 2)
+    torch.testing.assert_close(feats[0], feats[1])  # same absolute phase
+    torch.testing.assert_close(feats[0, 0], torch.tensor([1.0, 0.0]), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("season", "long_season", "horizon", "room", "expected"),
+    [
+        (24, 168, 48, 600, 168),  # hourly: a week
+        (7, None, 14, 1000, 28),  # daily: four weeks
+        (12, None, 18, 1000, 48),  # monthly: four years
+        (1, None, 6, 100, 12),  # yearly: two horizons
+        (24, 168, 48, 100, 100),  # capped by the shortest series
+        (96, None, 96, 10**6, 384),
+    ],
+)
+def test_lookback_rule(
+    season: int, long_season: int | None, horizon: int, room: int, expected: int
+) -> None:
+    assert choose_lookback(season, long_season, horizon, room) == expected
+
+
+@pytest.mark.parametrize(
+    ("lookback", "season"), [(168, 24), (28, 7), (48, 12), (384, 96), (97, 24)]
+)
+def test_patch_divides_the_lookback_and_keeps_the_encoder_short(lookback: int, season: int) -> None:
+    patch = choose_patch(lookback, season)
+    assert lookback % patch == 0
+    assert lookback // patch <= 2 * 24 or patch == 1
