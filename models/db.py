@@ -107,8 +107,8 @@ def _begin_immediate(connection: Any) -> None:
 def _translate_unavailable(context: ExceptionContext) -> None:
     """Raise DatabaseUnavailable for connection failures (refused, lost, timed out, locked)."""
     error = context.sqlalchemy_exception
-    if not isinstance(error, DBAPIError):
-        return
+    if context.is_pre_ping or not isinstance(error, DBAPIError):
+        return  # a failed pre-ping is the pool's to handle: it reconnects
     if context.is_disconnect or error.connection_invalidated or _is_connect_failure(context):
         raise DatabaseUnavailable(f"the database is unavailable: {error.orig}") from error
 

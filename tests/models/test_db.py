@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from models.db import (
     DatabaseUnavailable,
@@ -95,3 +96,40 @@ def test_naive_timestamps_are_refused(session: Session) -> None:
     session.add(Dataset(name=unique_name(), created_at=datetime(2024, 1, 1)))
     with pytest.raises(StatementError, match="naive datetime"):
         session.flush()
+
+
+def _terminate_other_backends(admin: Engine, database: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where datname = :db and pid <> pg_backend_pid()"
+            ),
+            {"db": database},
+        )
+
+
+def test_stale_pooled_connections_are_replaced(pg_store_url: str) -> None:
+    engine, admin = make_engine(pg_store_url), create_engine(pg_store_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        _terminate_other_backends(admin, engine.url.database or "")
+        with engine.connect() as conn:
+            assert conn.execute(text("select 1")).scalar_one() == 1
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_a_connection_lost_mid_session_raises_database_unavailable(pg_store_url: str) -> None:
+    engine, admin = make_engine(pg_store_url), create_engine(pg_store_url, poolclass=NullPool)
+    try:
+        with make_session_factory(engine)() as session:
+            session.execute(text("select 1"))
+            _terminate_other_backends(admin, engine.url.database or "")
+            with pytest.raises(DatabaseUnavailable, match="unavailable"):
+                session.execute(text("select 1"))
+    finally:
+        engine.dispose()
+        admin.dispose()
