@@ -125,3 +125,11 @@ def get_job(factory: sessionmaker[Session], job_id: int) -> Job:
         job = session.get(Job, job_id)
         assert job is not None
         return job
+
+
+@pytest.fixture
+def sessions_sqlite(sqlite_db: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory on a fresh SQLite database."""
+    eng = make_engine(sqlite_db)
+    yield make_session_factory(eng)
+    eng.dispose()

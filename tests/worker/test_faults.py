@@ -60,12 +60,12 @@ def test_killed_worker_job_is_finished_by_another_exactly_once(
     sessions: sessionmaker[Session], procs: Processes
 ) -> None:
     add_dataset(sessions, "d")
-    job_id = add_train_job(sessions, "m", "d", long_running(3.0))
-    doomed = procs.start("worker")
+    job_id = add_train_job(sessions, "m", "d", long_running(2.0))
+    workers = [procs.start("worker"), procs.start("worker")]
     first = wait_for(lambda: running_with_progress(sessions, job_id), what="training started")
+    (doomed,) = [w for w in workers if f"-{w.pid}-" in (first.worker_id or "")]
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=30)
-    procs.start("worker")
     done = wait_for(lambda: job_in(sessions, job_id, *DONE), what="job finished")
     assert done.status == JobStatus.SUCCEEDED, procs.logs()
     assert done.attempts == 2
@@ -194,7 +194,7 @@ def test_sigterm_exits_zero_with_the_job_finished_or_back_in_the_queue(
     sessions: sessionmaker[Session], procs: Processes, grace: str, outcome: str
 ) -> None:
     add_dataset(sessions, "d")
-    seconds = 60.0 if outcome == "released" else 2.0
+    seconds = 60.0 if outcome == "released" else 1.0
     job_id = add_train_job(sessions, "m", "d", long_running(seconds))
     worker = procs.start("worker", FORECASTER_SHUTDOWN_GRACE_SECONDS=grace)
     wait_for(lambda: running_with_progress(sessions, job_id), what="training started")
