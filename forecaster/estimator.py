@@ -77,7 +77,8 @@ class Forecaster:
         spec = _plan(self.config, panel, horizon)
         device = resolve_device(self.config.device)
         hooks = Hooks(progress, should_stop, started)
-        nets, epochs = fit_members(pad(panel), spec, self.config, device, hooks)
+        data = pad(panel, spec.transform)
+        nets, epochs = fit_members(data, spec, self.config, device, hooks)
         self._install(nets, spec, panel.tail(spec.lookback), device)
         self.epochs_run = epochs
         self.data_summary = panel.summary()
@@ -139,6 +140,11 @@ class Forecaster:
         """The lower and upper level of the widest interval (0.5, 0.5 if there is none)."""
         levels = self.levels
         return levels[0], levels[-1]
+
+    @property
+    def transform(self) -> str:
+        """``log`` when the training data was strictly positive (modelled in log space)."""
+        return self._fitted().transform
 
     @property
     def season(self) -> int:
@@ -246,6 +252,7 @@ def _plan(config: ForecastConfig, panel: Panel, horizon: int) -> NetSpec:
         horizon=horizon,
         levels=model_levels(config.quantiles),
         periods=seasons.periods,
+        transform="log" if all(float(v.min()) > 0 for v in panel.values) else "none",
     )
 
 

@@ -37,6 +37,7 @@ class NetSpec:
     horizon: int
     levels: tuple[float, ...]
     periods: tuple[float, ...]
+    transform: str = "none"  # "log": strictly positive training data, modelled in log space
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict."""

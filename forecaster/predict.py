@@ -11,7 +11,14 @@ from forecaster.config import quantile_column
 from forecaster.data import Panel
 from forecaster.ensemble import combine
 from forecaster.nets import NetSpec, QuantileRNN
-from forecaster.windows import calendar_features, pad, scale, unscale, window_scale
+from forecaster.windows import (
+    calendar_features,
+    from_model_space,
+    pad,
+    scale,
+    unscale,
+    window_scale,
+)
 
 PREDICT_CHUNK = 4096
 
@@ -23,7 +30,7 @@ def forecast_panel(
     """Quantile forecasts [S, horizon, Q] (original scale) from the last lookback of each series;
     members are combined by their median."""
     tail = panel.tail(spec.lookback)
-    data = pad(tail)
+    data = pad(tail, spec.transform)
     parts = []
     for i in range(0, len(tail.ids), PREDICT_CHUNK):
         x = data.values[i : i + PREDICT_CHUNK]  # [B, L]
@@ -31,10 +38,11 @@ def forecast_panel(
         cal = calendar_features(
             data.phases[i : i + PREDICT_CHUNK], starts, spec.periods, spec.lookback, spec.patch
         )
-        loc, spread = window_scale(x, spec.season)
+        loc, spread = window_scale(x, spec.season, spec.transform == "log")
         z = scale(x, loc, spread).to(device)
         members = [net.eval()(z, cal.to(device)).float().cpu() for net in nets]
-        parts.append(_clamp_nonnegative(unscale(combine(members), loc, spread), x))
+        forecast = from_model_space(unscale(combine(members), loc, spread), spec.transform)
+        parts.append(_clamp_nonnegative(forecast, x) if spec.transform == "none" else forecast)
     return torch.cat(parts).double().numpy()
 
 

@@ -79,7 +79,7 @@ def make_batch(
     """Gather windows (input then target), scale both by the input's statistics."""
     window = gather(data.values, series, starts, spec.lookback + spec.horizon)  # [B, L+h]
     x, y = window[:, : spec.lookback], window[:, spec.lookback :]
-    loc, spread = window_scale(x, spec.season)
+    loc, spread = window_scale(x, spec.season, spec.transform == "log")
     cal = calendar_features(data.phases[series], starts, spec.periods, spec.lookback, spec.patch)
     return Batch(scale(x, loc, spread).to(device), cal.to(device), scale(y, loc, spread).to(device))
 

@@ -26,14 +26,30 @@ class Padded:
     phases: torch.Tensor  # [S, P] float64: position of each series' first point in each cycle
 
 
-def pad(panel: Panel) -> Padded:
-    """Stack the series of ``panel`` into one zero-padded tensor."""
+def pad(panel: Panel, transform: str = "none") -> Padded:
+    """Stack the series of ``panel`` (in model space, see ``to_model_space``) into one
+    zero-padded tensor."""
     lengths = panel.lengths
     values = np.zeros((len(lengths), int(lengths.max())), dtype=np.float32)
     for i, v in enumerate(panel.values):
-        values[i, : len(v)] = v
+        values[i, : len(v)] = to_model_space(v, transform)
     phases = np.stack([cycle_phases(s, panel.freq) for s in panel.starts])
     return Padded(torch.from_numpy(values), torch.from_numpy(lengths), torch.from_numpy(phases))
+
+
+def to_model_space(values: np.ndarray, transform: str) -> np.ndarray:
+    """``log`` for models of strictly positive data: errors become relative, as sMAPE and MAPE
+    see them, and multiplicative seasonality becomes additive. A non-positive value met later
+    (at prediction) is floored at a millionth of the series' maximum rather than rejected."""
+    if transform == "none":
+        return values
+    top = float(values.max()) if len(values) else 1.0
+    return np.log(np.maximum(values, 1e-6 * top if top > 0 else 1e-12))
+
+
+def from_model_space(values: torch.Tensor, transform: str) -> torch.Tensor:
+    """The inverse of ``to_model_space``; quantiles survive it, as the map is monotone."""
+    return values.exp() if transform == "log" else values
 
 
 def sample_windows(
@@ -72,15 +88,19 @@ def calendar_features(
     return torch.cat([angle.sin(), angle.cos()], dim=-1).float()
 
 
-def window_scale(x: torch.Tensor, season: int) -> tuple[torch.Tensor, torch.Tensor]:
+def window_scale(
+    x: torch.Tensor, season: int, log_space: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Location (mean of the last season) and scale (mean absolute deviation) of windows [B, L].
 
-    A window that barely moves gets a scale of at least 1% of its level (or 1), so flat series
-    neither explode nor divide by zero.
+    A window that barely moves gets a scale of at least 1% of its level (in log space: 0.01,
+    a 1% change), so flat series neither explode nor divide by zero.
     """
     last = x[:, -min(season, x.shape[1]) :]
     loc = last.mean(dim=1, keepdim=True)  # [B, 1]
     spread = (x - loc).abs().mean(dim=1, keepdim=True)
+    if log_space:
+        return loc, spread.clamp(min=0.01)
     level = x.abs().mean(dim=1, keepdim=True)
     floor = torch.where(level > 0, 0.01 * level, torch.ones_like(level))
     return loc, torch.maximum(spread, floor)

@@ -165,3 +165,22 @@ def test_beats_seasonal_naive_on_a_noisy_seasonal_series() -> None:
         ours.append(mae(actual, forecast.loc[forecast["unique_id"] == uid, "mean"].to_numpy()))
         naive.append(mae(actual, seasonal_naive(past, horizon, 24)))
     assert np.mean(ours) < 0.85 * np.mean(naive)
+
+
+def test_positive_data_is_modelled_in_log_space_and_forecasts_stay_positive(
+    tiny_model: Forecaster,
+) -> None:
+    assert tiny_model.transform == "log"
+    quantiles = tiny_model.predict()[[quantile_column(q) for q in TINY.quantiles]]
+    assert (quantiles.to_numpy() > 0).all()
+    history = seasonal_frame()
+    history.loc[history.index[-1], "y"] = 0.0  # a zero met later is floored, not fatal
+    assert np.isfinite(tiny_model.predict(history)["mean"]).all()
+
+
+def test_data_with_zeros_stays_in_its_own_space_and_non_negative() -> None:
+    frame = seasonal_frame()
+    frame["y"] = (frame["y"] - 12.0).clip(lower=0.0)
+    model = Forecaster(TINY).fit(frame, horizon=6)
+    assert model.transform == "none"
+    assert (model.predict()[quantile_column(0.025)] >= 0).all()

@@ -122,3 +122,15 @@ def test_patch_divides_the_lookback_and_keeps_the_encoder_short(lookback: int, s
     patch = choose_patch(lookback, season)
     assert lookback % patch == 0
     assert lookback // patch <= 2 * 24 or patch == 1
+
+
+def test_log_space_round_trips_and_floors_non_positive_values() -> None:
+    from forecaster.windows import from_model_space, to_model_space
+
+    values = np.array([1.0, 10.0, 1000.0])
+    back = from_model_space(torch.from_numpy(to_model_space(values, "log")), "log")
+    np.testing.assert_allclose(back.numpy(), values)
+    floored = to_model_space(np.array([0.0, -5.0, 100.0]), "log")
+    assert np.isfinite(floored).all()
+    np.testing.assert_allclose(np.exp(floored[:2]), 1e-4)
+    np.testing.assert_array_equal(to_model_space(values, "none"), values)
