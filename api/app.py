@@ -15,6 +15,8 @@ from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, JobCounter
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.model_cache import ModelCache, artifact_loader
+from api.openapi import install_body_schemas
+from api.responses import FastJSONResponse
 from api.routes.datasets import router as datasets_router
 from api.routes.forecast import router as forecast_router
 from api.routes.health import router as health_router
@@ -22,6 +24,8 @@ from api.routes.jobs import router as jobs_router
 from api.routes.models import router as models_router
 from api.routes.schedules import router as schedules_router
 from api.schemas.common import Problem
+from api.schemas.datasets import ObservationsIn
+from api.schemas.forecast import ForecastRequest
 from models import jobs as job_store
 from models.artifacts import ArtifactStore
 from models.db import make_engine, make_session_factory
@@ -61,12 +65,14 @@ def create_app(
         description=API_DESCRIPTION,
         lifespan=lifespan,
         responses=_ERROR_RESPONSES,
+        default_response_class=FastJSONResponse,
     )
     app.state.services = services
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(_v1_router())
+    install_body_schemas(app, [ObservationsIn, ForecastRequest])
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, observe=services.metrics.observe_request)
     return app

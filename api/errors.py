@@ -16,10 +16,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.responses import FastJSONResponse
 from forecaster.errors import HorizonError, InvalidDataError
 from models.errors import Conflict, DatabaseUnavailable, NotFound
 from models.errors import InvalidInput as StoreInvalidInput
@@ -46,7 +46,7 @@ def field_of_store_errors(field: str) -> Iterator[None]:
         raise InvalidFieldError(field, str(exc)) from exc
 
 
-class ProblemResponse(JSONResponse):
+class ProblemResponse(FastJSONResponse):
     """A JSON response with the problem-document media type."""
 
     media_type = PROBLEM_MEDIA_TYPE

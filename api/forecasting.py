@@ -8,7 +8,8 @@ timestamps), never row by row, because serialising is most of the cost for large
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -20,22 +21,26 @@ from forecaster import Forecaster
 
 
 def history_frame(series: Sequence[SeriesIn]) -> pd.DataFrame:
-    """Posted series as one long frame (unique_id, ds as UTC-naive datetime64, y)."""
+    """Posted series as one long frame (unique_id, ds as UTC-naive datetime64, y).
+
+    Built from flat sequences (no per-row Python objects beyond the parsed timestamps); the core
+    checks the contents (duplicates, order, gaps, length) and names the offending series.
+    """
     lengths = [len(s.ds) for s in series]
     ids = np.repeat(np.array([s.unique_id for s in series], dtype=object), lengths)
-    stamps = [
-        d if d.tzinfo is None else d.astimezone(UTC).replace(tzinfo=None)
-        for s in series
-        for d in s.ds
-    ]
-    values = np.fromiter((v for s in series for v in s.y), dtype="float64", count=sum(lengths))
-    frame = pd.DataFrame({"unique_id": ids, "ds": pd.to_datetime(stamps), "y": values})
-    frame["ds"] = frame["ds"].astype("datetime64[ns]")
-    duplicated = frame.duplicated(["unique_id", "ds"])
-    if duplicated.any():
-        uid = frame["unique_id"].iloc[int(np.flatnonzero(duplicated.to_numpy())[0])]
-        raise InvalidFieldError("body.series", f"series {uid!r} has a duplicate timestamp")
-    return frame
+    stamps = list(chain.from_iterable(s.ds for s in series))
+    values = np.fromiter(chain.from_iterable(s.y for s in series), "float64", sum(lengths))
+    try:
+        ds = _utc_naive(stamps)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+        raise InvalidFieldError("body.series", f"a timestamp is out of range: {exc}") from exc
+    return pd.DataFrame({"unique_id": ids, "ds": ds, "y": values})
+
+
+def _utc_naive(stamps: list[datetime]) -> pd.DatetimeIndex:
+    if any(d.tzinfo is not None for d in stamps):
+        stamps = [d if d.tzinfo is None else d.astimezone(UTC).replace(tzinfo=None) for d in stamps]
+    return pd.to_datetime(stamps).astype("datetime64[ns]")
 
 
 def quantile_columns(prediction: pd.DataFrame, wanted: Sequence[float] | None) -> dict[str, str]:
@@ -60,7 +65,9 @@ def forecasts_json(
 ) -> list[dict[str, Any]]:
     """The ``forecasts`` list of the answer, one entry per series, built column-wise."""
     columns = quantile_columns(prediction, wanted)
-    frame = prediction.sort_values(["unique_id", "ds"], kind="stable")
+    frame = prediction
+    if not frame["unique_id"].is_monotonic_increasing:
+        frame = frame.sort_values(["unique_id", "ds"], kind="stable")
     ids, starts, counts = np.unique(
         frame["unique_id"].to_numpy(), return_index=True, return_counts=True
     )
@@ -71,8 +78,7 @@ def forecasts_json(
     steps = int(counts[0])
     order = np.argsort(starts)  # keep the order of the sorted frame
     shape = (len(ids), steps)
-    stamps = np.datetime_as_string(frame["ds"].to_numpy().astype("datetime64[s]"), unit="s")
-    ds = (np.char.add(stamps, "Z")).reshape(shape)[order].tolist()
+    ds = _iso_utc(frame["ds"]).reshape(shape)[order].tolist()
     mean = frame["mean"].to_numpy(dtype="float64").reshape(shape)[order].tolist()
     blocks = {
         key: frame[col].to_numpy(dtype="float64").reshape(shape)[order].tolist()
@@ -93,11 +99,10 @@ def forecasts_json(
 def _ragged_json(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     for uid, group in frame.groupby("unique_id", sort=True):
-        stamps = np.datetime_as_string(group["ds"].to_numpy().astype("datetime64[s]"), unit="s")
         out.append(
             {
                 "unique_id": str(uid),
-                "ds": [f"{s}Z" for s in stamps.tolist()],
+                "ds": _iso_utc(group["ds"]).tolist(),
                 "mean": group["mean"].to_numpy(dtype="float64").tolist(),
                 "quantiles": {
                     k: group[c].to_numpy(dtype="float64").tolist() for k, c in columns.items()
@@ -105,6 +110,12 @@ def _ragged_json(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict[str,
             }
         )
     return out
+
+
+def _iso_utc(stamps: pd.Series) -> np.ndarray:
+    """UTC-naive datetimes as ISO 8601 strings with ``Z`` (vectorised)."""
+    seconds = stamps.to_numpy().astype("datetime64[s]")
+    return np.datetime_as_string(seconds, unit="s", timezone="UTC")
 
 
 def predict(

@@ -124,7 +124,10 @@ def parse_timestamps(values: pd.Series, source: str) -> pd.Series:
             raise InvalidFieldError(
                 f"{source}.ds", f"row {row}: {text.iloc[row - 1]!r} is not an ISO 8601 timestamp"
             )
-    return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    try:
+        return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+        raise InvalidFieldError(f"{source}.ds", f"a timestamp is out of range: {exc}") from exc
 
 
 def _numbers(values: pd.Series, source: str) -> pd.Series:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.ingest import infer_dataset_freq, parse_csv, parse_json_rows
+from api.openapi import request_body
 from api.schemas.common import Cursor, DatasetName, Limit, Page
 from api.schemas.datasets import DatasetOut, IngestOut, ObservationsIn, SeriesOut
 from models import datasets as store
@@ -20,15 +21,9 @@ from models import datasets as store
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
 _CSV_EXAMPLE = "unique_id,ds,y\nstore-1,2024-01-01T00:00:00Z,12.5\n"
-_INGEST_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": ObservationsIn.model_json_schema()},
-            "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
-        },
-    }
-}
+_INGEST_BODY = request_body(
+    ObservationsIn, text_csv={"schema": {"type": "string"}, "example": _CSV_EXAMPLE}
+)
 
 
 @router.put("/{dataset}/observations", response_model=IngestOut, openapi_extra=_INGEST_BODY)

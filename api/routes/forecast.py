@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -20,6 +20,8 @@ from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors, problem
 from api.forecasting import forecasts_json, history_frame, predict
 from api.jobs import enqueue_forecast, job_out
+from api.openapi import request_body
+from api.responses import FastJSONResponse
 from api.schemas.common import Problem
 from api.schemas.forecast import ForecastOut, ForecastRequest
 from api.schemas.jobs import JobOut
@@ -36,13 +38,20 @@ POLL_SECONDS = 0.1
 @router.post(
     "/forecast",
     response_model=ForecastOut,
+    openapi_extra=request_body(ForecastRequest),
     responses={
         202: {"model": JobOut, "description": "Still training: poll the job at Location."},
         409: {"model": Problem, "description": "The forecast job was cancelled."},
     },
 )
-async def forecast(body: ForecastRequest, services: ServicesDep) -> JSONResponse:
-    """Forecast ``horizon`` steps for each series, with the model's quantiles."""
+async def forecast(request: Request, services: ServicesDep) -> JSONResponse:
+    """Forecast ``horizon`` steps for each series, with the model's quantiles.
+
+    The body is parsed straight from bytes by pydantic-core (about twice as fast as decoding the
+    JSON to Python objects first), which matters for requests of thousands of series.
+    """
+    raw = await request.body()
+    body = await run_in_threadpool(ForecastRequest.model_validate_json, raw or b"null")
     if body.model is not None:
         return await run_in_threadpool(forecast_with_model, services, body)
     return await forecast_with_job(services, body)
@@ -70,7 +79,7 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
     model = services.model_cache.get(sha256)
     prediction = predict(model, history, body.horizon, trained_horizon)
     forecasts = forecasts_json(prediction, body.quantiles)
-    return JSONResponse({"model": {"name": name, "version": number}, "forecasts": forecasts})
+    return FastJSONResponse({"model": {"name": name, "version": number}, "forecasts": forecasts})
 
 
 async def forecast_with_job(services: Services, body: ForecastRequest) -> JSONResponse:
@@ -111,7 +120,7 @@ def _finished(job: Job) -> JSONResponse:
     instance = f"/v1/jobs/{job.id}"
     if job.status == JobStatus.SUCCEEDED:
         forecasts = [_utc_stamps(f) for f in (job.result or {}).get("forecasts", [])]
-        return JSONResponse({"model": None, "job_id": job.id, "forecasts": forecasts})
+        return FastJSONResponse({"model": None, "job_id": job.id, "forecasts": forecasts})
     if job.status == JobStatus.CANCELLED:
         return problem(409, f"forecast job {job.id} was cancelled", instance=instance)
     reason = job.error or "the forecast job failed"
@@ -132,4 +141,4 @@ def _utc_stamps(forecast: dict[str, Any]) -> dict[str, Any]:
 def _pending(job: Job) -> JSONResponse:
     location = f"/v1/jobs/{job.id}"
     body = job_out(job).model_dump(mode="json")
-    return JSONResponse(body, status_code=202, headers={"Location": location})
+    return FastJSONResponse(body, status_code=202, headers={"Location": location})

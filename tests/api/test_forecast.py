@@ -136,6 +136,9 @@ def test_forecast_errors(
     short = [{"unique_id": "tiny", "ds": ["2024-01-01T00:00:00"], "y": [1.0]}]
     too_short = _error(_forecast(client, model=name, horizon=2, series=short), 422)
     assert "tiny" in too_short["field"] + too_short["reason"]
+    twice = [{"unique_id": "d", "ds": ["2024-01-01T00:00:00"] * 30, "y": [1.0] * 30}]
+    duplicated = _error(_forecast(client, model=name, horizon=2, series=twice), 422)
+    assert "d" in duplicated["field"] + duplicated["reason"]
     mismatch = [{"unique_id": "m", "ds": ["2024-01-01T00:00:00"], "y": [1.0, 2.0]}]
     _error(_forecast(client, model=name, horizon=2, series=mismatch), 422)
     nan = client.post(
