@@ -16,7 +16,7 @@ import torch
 
 from forecaster import artifact
 from forecaster.backtest import backtest_panel, mean_scores
-from forecaster.calendar import parse_freq, seasonality
+from forecaster.calendar import seasonality
 from forecaster.config import ForecastConfig, model_levels
 from forecaster.data import Panel, prepare
 from forecaster.ensemble import fit_members
@@ -271,6 +271,3 @@ def library_versions() -> dict[str, str]:
     for name in _LIBRARIES:
         versions[name] = metadata.version(name)
     return versions
-
-
-_ = parse_freq  # re-exported for callers that validate a frequency before fitting
