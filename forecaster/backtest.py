@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,15 +45,24 @@ def backtest_panel(
 
 
 def mean_scores(windows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The metrics of ``backtest`` windows averaged over windows, model and seasonal naive."""
-    out: dict[str, Any] = {}
-    for key in windows[0]["model"]:
-        out[key] = float(np.nanmean([w["model"][key] for w in windows]))
+    """The metrics of ``backtest`` windows averaged over windows, model and seasonal naive.
+
+    A metric that is undefined in every window (MASE of flat series) is None, so the result is
+    valid JSON.
+    """
+    out: dict[str, Any] = {
+        key: _mean(w["model"][key] for w in windows) for key in windows[0]["model"]
+    }
     out["seasonal_naive"] = {
-        key: float(np.nanmean([w["seasonal_naive"][key] for w in windows]))
+        key: _mean(w["seasonal_naive"][key] for w in windows)
         for key in windows[0]["seasonal_naive"]
     }
     return out
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else None
 
 
 def _check_room(panel: Panel, needed: int) -> None:

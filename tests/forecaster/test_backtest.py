@@ -46,3 +46,13 @@ def test_backtest_needs_room_for_its_windows(tiny_model: Forecaster) -> None:
         backtest(tiny_model, seasonal_frame(), n_windows=30)
     with pytest.raises(ValueError, match="n_windows"):
         backtest(tiny_model, seasonal_frame(), n_windows=0)
+
+
+def test_metrics_undefined_everywhere_become_none_not_nan() -> None:
+    from forecaster.backtest import mean_scores
+
+    window = {"mae": 1.0, "mase": float("nan")}
+    scores = mean_scores([{"model": window, "seasonal_naive": window}] * 2)
+    assert scores["mae"] == 1.0
+    assert scores["mase"] is None
+    assert scores["seasonal_naive"]["mase"] is None
