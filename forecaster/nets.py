@@ -84,7 +84,11 @@ class QuantileRNN(nn.Module):
         """z [B, L] scaled window, calendar [B, L/patch, 2P] -> quantiles [B, horizon, Q]."""
         batch = z.shape[0]
         patches = z.reshape(batch, -1, self.spec.patch)  # [B, L/patch, patch]
-        _, state = self.encoder(torch.cat([patches, calendar], dim=-1))
+        inputs = torch.cat([patches, calendar], dim=-1).float()  # [B, L/patch, patch + 2P]
+        # The recurrence stays in fp32 under bf16 autocast: errors would compound over the
+        # steps, and cuDNN runs bf16 RNNs only from version 9.13.
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            _, state = self.encoder(inputs)
         hidden = state[0] if isinstance(state, tuple) else state  # LSTM: (h, c)
         dirs = 2 if self.spec.bidirectional else 1
         final = hidden[-dirs:].transpose(0, 1).reshape(batch, -1)  # [B, dirs*H] last layer
