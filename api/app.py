@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import require_api_key
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
-from api.metrics import ApiMetrics, JobCounter
+from api.metrics import ApiMetrics, JobCounter, JobFigures
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.model_cache import ModelCache, artifact_loader
 from api.openapi import install_body_schemas
@@ -97,8 +97,8 @@ def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None
 
 
 def _job_counter(factory: sessionmaker[Session]) -> JobCounter:
-    def count() -> Mapping[str, int]:
+    def count() -> JobFigures:
         with factory() as session:
-            return job_store.count_by_status(session)
+            return JobFigures(job_store.count_by_status(session), job_store.queue_depth(session))
 
     return count

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -22,7 +23,14 @@ logger = logging.getLogger(__name__)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
-JobCounter = Callable[[], Mapping[str, int]]
+JobCounter = Callable[[], "JobFigures"]
+
+
+class JobFigures(NamedTuple):
+    """What the job gauges show: counts by status and the jobs due but not yet claimed."""
+
+    by_status: Mapping[str, int]
+    due: int
 
 
 class JobsCollector(Collector):
@@ -34,10 +42,11 @@ class JobsCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Yield the job gauges; nothing when the database cannot be read right now."""
         try:
-            counts = dict(self.count_jobs())
+            figures = self.count_jobs()
         except (DatabaseUnavailable, SQLAlchemyError) as exc:  # a scrape must not fail on the DB
             logger.warning("job metrics unavailable", extra={"error": str(exc)})
             return
+        counts = figures.by_status
         by_status = GaugeMetricFamily(
             "forecaster_jobs", "Jobs in the database by status.", labels=["status"]
         )
@@ -45,9 +54,7 @@ class JobsCollector(Collector):
             by_status.add_metric([status], float(counts.get(status, 0)))
         yield by_status
         yield GaugeMetricFamily(
-            "forecaster_queue_depth",
-            "Jobs queued and not yet claimed.",
-            value=counts.get("queued", 0),
+            "forecaster_queue_depth", "Queued jobs due now, not yet claimed.", value=figures.due
         )
         yield GaugeMetricFamily(
             "forecaster_jobs_running", "Jobs claimed by a worker.", value=counts.get("running", 0)

@@ -7,6 +7,7 @@ The service refuses to start on a database that is not at the migration head.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import sys
 import threading
@@ -26,22 +27,22 @@ from worker.scheduler import Scheduler
 logger = logging.getLogger(__name__)
 
 
-class NotMigratedError(RuntimeError):
-    """The database schema is not at the migration head."""
+class StartupError(RuntimeError):
+    """The service must not start (database not ready, or exposed without keys)."""
 
 
 def check_database(settings: Settings) -> None:
-    """Raise NotMigratedError (with the fix) unless the database is reachable and at head."""
+    """Raise StartupError (with the fix) unless the database is reachable and at head."""
     url = normalize_url(settings.database_url).render_as_string(hide_password=True)
     engine = make_engine(settings.database_url)
     try:
         at_head = is_at_head(engine)
     except DatabaseUnavailable as exc:
-        raise NotMigratedError(f"cannot reach the database {url}: {exc}") from exc
+        raise StartupError(f"cannot reach the database {url}: {exc}") from exc
     finally:
         engine.dispose()
     if not at_head:
-        raise NotMigratedError(
+        raise StartupError(
             f"the database {url} is not at the migration head; run `forecaster migrate` first"
         )
 
@@ -74,13 +75,32 @@ def background_threads(
                 logger.warning("thread did not stop in time", extra={"thread": thread.name})
 
 
+def check_exposure(settings: Settings, host: str) -> None:
+    """Refuse to serve beyond loopback without API keys: auth is off only on the laptop default."""
+    if settings.api_key_set or _is_loopback(host):
+        return
+    raise StartupError(
+        f"refusing to serve on {host} without API keys; set FORECASTER_API_KEYS (or bind 127.0.0.1)"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def run_service(
     settings: Settings, *, host: str, port: int, workers_inline: int, with_scheduler: bool
 ) -> None:
     """Serve the API on ``host:port`` until SIGTERM/SIGINT; exit 1 if the database is not ready."""
     try:
+        check_exposure(settings, host)
         check_database(settings)
-    except NotMigratedError as exc:
+    except StartupError as exc:
         logger.error("refusing to start: %s", exc)
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc

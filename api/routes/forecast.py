@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors, problem
-from api.forecasting import forecasts_json, history_frame, predict
+from api.forecasting import forecasts_json, history_frame, predict, recent
 from api.jobs import enqueue_forecast, job_out
 from api.openapi import request_body
 from api.responses import FastJSONResponse
@@ -51,10 +51,16 @@ async def forecast(request: Request, services: ServicesDep) -> JSONResponse:
     JSON to Python objects first), which matters for requests of thousands of series.
     """
     raw = await request.body()
-    body = await run_in_threadpool(ForecastRequest.model_validate_json, raw or b"null")
-    if body.model is not None:
-        return await run_in_threadpool(forecast_with_model, services, body)
-    return await forecast_with_job(services, body)
+    outcome = await run_in_threadpool(_parse_and_predict, services, raw)
+    if isinstance(outcome, ForecastRequest):
+        return await forecast_with_job(services, outcome)
+    return outcome
+
+
+def _parse_and_predict(services: Services, raw: bytes) -> JSONResponse | ForecastRequest:
+    """Parse the body; with a model, answer at once (one thread hop for the whole request)."""
+    body = ForecastRequest.model_validate_json(raw or b"null")
+    return forecast_with_model(services, body) if body.model is not None else body
 
 
 def forecast_with_model(services: Services, body: ForecastRequest) -> JSONResponse:
@@ -77,7 +83,7 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
     if history.empty:
         raise InvalidFieldError("body.dataset", "the dataset has no observations")
     model = services.model_cache.get(sha256)
-    prediction = predict(model, history, body.horizon, trained_horizon)
+    prediction = predict(model, recent(history, model.min_history), body.horizon, trained_horizon)
     forecasts = forecasts_json(prediction, body.quantiles)
     return FastJSONResponse({"model": {"name": name, "version": number}, "forecasts": forecasts})
 

@@ -13,7 +13,7 @@ from schemathesis.checks import not_a_server_error
 from api.app import create_app
 from tests.api.conftest import make_settings
 
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 25
 
 
 def _fuzz(operation: Any) -> None:

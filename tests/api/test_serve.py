@@ -1,4 +1,4 @@
-"""cli.serve: the service refuses a database that is not at the migration head."""
+"""cli.serve: the service refuses an unready database and an exposed address without keys."""
 
 from __future__ import annotations
 
@@ -33,3 +33,13 @@ def test_refuses_an_unreachable_database(
             with_scheduler=False,
         )
     assert "cannot reach the database" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.1.2.3", "example.org"])
+def test_refuses_a_public_address_without_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'blank.db'}", tmp_path)
+    with pytest.raises(SystemExit):
+        run_service(settings, host=host, port=1, workers_inline=0, with_scheduler=False)
+    assert "without API keys" in capsys.readouterr().err
