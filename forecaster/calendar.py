@@ -122,13 +122,14 @@ def infer_series_freq(index: pd.DatetimeIndex) -> BaseOffset | None:
         return to_offset(inferred)
     smallest = pd.Timedelta(np.diff(index.values).min())
     if smallest < pd.Timedelta(days=27):
-        candidates = [_fixed_offset(smallest, index[0])]
+        candidates = [fixed_offset(smallest, index[0])]
     else:
         candidates = [to_offset(c) for c in _CALENDAR_CANDIDATES]
     return next((offset for offset in candidates if on_grid(index, offset)), None)
 
 
-def _fixed_offset(step: pd.Timedelta, first: pd.Timestamp) -> BaseOffset:
+def fixed_offset(step: pd.Timedelta, first: pd.Timestamp) -> BaseOffset:
+    """The offset of a fixed step; whole weeks anchor on ``first``'s weekday, a day is "D"."""
     if step == pd.Timedelta(days=7):
         return to_offset(f"W-{first.day_name()[:3].upper()}")
     if step == pd.Timedelta(days=1):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
-from forecaster.calendar import infer_series_freq, on_grid, parse_freq
+from forecaster.calendar import fixed_offset, infer_series_freq, on_grid, parse_freq
 from forecaster.errors import InvalidDataError
 
 FillPolicy = Literal["interpolate", "ffill", "zero", "error"]
@@ -69,6 +69,9 @@ def prepare(df: pd.DataFrame, freq: str | None = None, fill: FillPolicy = "inter
     timestamps, a mixed or uninferable frequency, and missing timestamps under ``fill="error"``.
     """
     frame = _clean_frame(df)
+    fast = _regular_fast_path(frame, freq)
+    if fast is not None:
+        return fast
     groups = [(str(uid), g) for uid, g in frame.groupby("unique_id", sort=False)]
     indexes = {uid: pd.DatetimeIndex(g["ds"]) for uid, g in groups}
     offset = parse_freq(freq) if freq is not None else _common_freq(indexes)
@@ -78,6 +81,44 @@ def prepare(df: pd.DataFrame, freq: str | None = None, fill: FillPolicy = "inter
     values = tuple(_regular(uid, g, offset, fill) for uid, g in groups)
     starts = tuple(pd.Timestamp(indexes[uid][0]) for uid, _ in groups)
     return Panel(tuple(uid for uid, _ in groups), values, starts, offset.freqstr)
+
+
+def _regular_fast_path(frame: pd.DataFrame, freq: str | None) -> Panel | None:
+    """The common case without a Python loop per series: a fixed step (minutes to days) and
+    no gaps. Returns None for anything else (gaps, calendar frequencies, errors to report),
+    which the per-series path then handles."""
+    ids = frame["unique_id"].to_numpy()
+    ds = frame["ds"].to_numpy("datetime64[ns]").view("int64")
+    first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])  # first row of each series
+    inside = np.ones(len(ds) - 1, dtype=bool)
+    inside[first[1:] - 1] = False  # steps between two series are not steps
+    steps = np.diff(ds)[inside]
+    if len(steps) == 0 or np.diff(first, append=len(ds)).max() < 3:
+        return None
+    found = _fixed_step_offset(steps, freq, pd.Timestamp(ds[first[0]]))
+    if found is None or not np.all(steps == found[1]):
+        return None
+    offset = found[0]
+    starts = pd.DatetimeIndex(ds[first])
+    if isinstance(offset, pd.offsets.Week) and len(set(starts.day_of_week)) > 1:
+        return None
+    values = tuple(np.split(frame["y"].to_numpy(dtype=np.float64), first[1:]))
+    return Panel(tuple(str(u) for u in ids[first]), values, tuple(starts), offset.freqstr)
+
+
+def _fixed_step_offset(
+    steps: np.ndarray, freq: str | None, first: pd.Timestamp
+) -> tuple[BaseOffset, int] | None:
+    """The offset and its step in nanoseconds, when both are fixed."""
+    if freq is not None:
+        offset = parse_freq(freq)
+        if not isinstance(offset, pd.offsets.Tick | pd.offsets.Day):
+            return None
+        return offset, pd.Timedelta(offset).value
+    step = int(steps[0])
+    if step <= 0 or step >= pd.Timedelta(days=27).value:
+        return None
+    return fixed_offset(pd.Timedelta(step, unit="ns"), first), step
 
 
 def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -156,3 +156,19 @@ def test_fill_error_policy_names_the_gap() -> None:
 )
 def test_frequencies_are_inferred(freq: str, expected: str) -> None:
     assert prepare(_series("a", n=12, freq=freq)).freq == expected
+
+
+@pytest.mark.parametrize("freq", ["h", "15min", "D", "W-WED", "2h"])
+@pytest.mark.parametrize("given", [False, True])
+def test_vectorised_path_agrees_with_the_per_series_path(
+    freq: str, given: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = _frame(_series("b", n=12, freq=freq), _series("a", n=5, freq=freq, start="2021-03-03"))
+    fast = prepare(frame, freq if given else None)
+    monkeypatch.setattr("forecaster.data._regular_fast_path", lambda *_: None)
+    slow = prepare(frame, freq if given else None)
+    assert fast.ids == slow.ids == ("a", "b")
+    assert fast.freq == slow.freq
+    assert fast.starts == slow.starts
+    for f, s in zip(fast.values, slow.values, strict=True):
+        np.testing.assert_array_equal(f, s)
