@@ -64,19 +64,6 @@ def series_payload(frame: pd.DataFrame) -> list[dict[str, object]]:
     ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Ignore pandas' Pandas4Warning (future-change notices) raised inside the core's code.
-
-    The core (``forecaster/calendar.py``) still uses pandas APIs that pandas 3 flags for a
-    future change; until it moves off them, these notices must not fail the API tests.
-    """
-    here = Path(__file__).parent
-    mark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(mark)
-
-
 @pytest.fixture
 def unique_name() -> Callable[[str], str]:
     """Names no other test uses: ``unique_name("ds")`` -> ``ds-1a2b3c4d``."""
