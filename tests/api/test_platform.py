@@ -203,3 +203,13 @@ def test_openapi_documents_every_resource(client: TestClient) -> None:
         "/healthz",
     ):
         assert path in paths
+
+
+def test_unreachable_database_is_a_503(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    with TestClient(create_app(make_settings(url, tmp_path))) as test_client:
+        response = test_client.get("/v1/jobs")
+        assert _problem(response, 503)["detail"] == "the database is unavailable; retry later"
+        assert response.headers["retry-after"] == "5"
+        assert _problem(test_client.get("/readyz"), 503)
+        assert test_client.get("/metrics").status_code == 200
