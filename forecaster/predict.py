@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster.calendar import future_index
+from forecaster.calendar import future_index, parse_freq
 from forecaster.config import quantile_column
 from forecaster.data import Panel
 from forecaster.ensemble import combine
@@ -52,6 +52,18 @@ def _clamp_nonnegative(forecast: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.where(nonnegative, forecast.clamp(min=0.0), forecast)
 
 
+def future_stamps(panel: Panel, horizon: int) -> np.ndarray:
+    """The next ``horizon`` timestamps of every series, flattened (datetime64[ns])."""
+    offset = parse_freq(panel.freq)
+    if isinstance(offset, pd.offsets.Tick | pd.offsets.Day):  # fixed step: index arithmetic
+        step = pd.Timedelta(offset).value
+        ends = np.array([s.value for s in panel.starts]) + (panel.lengths - 1) * step
+        grid = ends[:, None] + step * np.arange(1, horizon + 1)[None, :]  # [S, h] ns
+        return grid.reshape(-1).astype("datetime64[ns]")
+    stamps = [future_index(panel.last(i), panel.freq, horizon) for i in range(len(panel.ids))]
+    return np.concatenate([d.values.astype("datetime64[ns]") for d in stamps])
+
+
 def forecast_frame(
     panel: Panel,
     forecasts: np.ndarray,
@@ -60,11 +72,10 @@ def forecast_frame(
     horizon: int,
 ) -> pd.DataFrame:
     """The long output frame: unique_id, ds (continuing each series' grid), mean, q<level>..."""
-    ds = [future_index(panel.last(i), panel.freq, horizon) for i in range(len(panel.ids))]
     frame = pd.DataFrame(
         {
             "unique_id": np.repeat(np.array(panel.ids, dtype=object), horizon),
-            "ds": np.concatenate([d.values.astype("datetime64[ns]") for d in ds]),
+            "ds": future_stamps(panel, horizon),
             "mean": forecasts[:, :horizon, levels.index(0.5)].reshape(-1),
         }
     )

@@ -60,7 +60,13 @@ def test_future_timestamps_continue_each_series_own_grid(tiny_model: Forecaster)
 
 
 @pytest.mark.parametrize(
-    ("freq", "step"), [("MS", pd.DateOffset(months=1)), ("W-SUN", pd.Timedelta(days=7))]
+    ("freq", "step"),
+    [
+        ("MS", pd.DateOffset(months=1)),
+        ("W-SUN", pd.Timedelta(days=7)),
+        ("D", pd.Timedelta(days=1)),
+        ("15min", pd.Timedelta(minutes=15)),
+    ],
 )
 def test_calendar_frequencies_continue_their_grid(freq: str, step: pd.DateOffset) -> None:
     frame = seasonal_frame(n_series=2, length=60, freq=freq, season=12)
