@@ -58,7 +58,7 @@ class QuantileRNN(nn.Module):
     def __init__(self, spec: NetSpec) -> None:
         super().__init__()
         self.spec = spec
-        steps_in = spec.patch + 2 * len(spec.periods)
+        steps_in = 2 * spec.patch + 2 * len(spec.periods)
         self.encoder = _CELLS[spec.cell](
             steps_in,
             spec.hidden_size,
@@ -84,7 +84,8 @@ class QuantileRNN(nn.Module):
         """z [B, L] scaled window, calendar [B, L/patch, 2P] -> quantiles [B, horizon, Q]."""
         batch = z.shape[0]
         patches = z.reshape(batch, -1, self.spec.patch)  # [B, L/patch, patch]
-        inputs = torch.cat([patches, calendar], dim=-1).float()  # [B, L/patch, patch + 2P]
+        change = self.seasonal_change(z).reshape(batch, -1, self.spec.patch)
+        inputs = torch.cat([patches, change, calendar], dim=-1).float()  # [B, L/p, 2p + 2P]
         # The recurrence stays in fp32 under bf16 autocast: errors would compound over the
         # steps, and cuDNN runs bf16 RNNs only from version 9.13.
         with torch.autocast(device_type=z.device.type, enabled=False):
@@ -99,6 +100,13 @@ class QuantileRNN(nn.Module):
         return torch.cat(
             [center[..., None] - down, center[..., None], center[..., None] + up], dim=-1
         )
+
+    def seasonal_change(self, z: torch.Tensor) -> torch.Tensor:
+        """z minus its value one season earlier (0 in the window's first season): [B, L]."""
+        season = self.spec.season
+        if season >= z.shape[1]:
+            return torch.zeros_like(z)
+        return torch.cat([torch.zeros_like(z[:, :season]), z[:, season:] - z[:, :-season]], dim=1)
 
     def baseline(self, z: torch.Tensor) -> torch.Tensor:
         """The seasonal-naive forecast of each window (naive when the window is shorter)."""

@@ -72,3 +72,12 @@ def test_overfits_one_batch() -> None:
 def test_spec_round_trips_through_json() -> None:
     spec = _spec("lstm", True)
     assert NetSpec.from_json(spec.to_json()) == spec
+
+
+def test_the_encoder_sees_each_point_minus_the_point_one_season_earlier() -> None:
+    net = QuantileRNN(_spec())
+    z = torch.arange(24.0).repeat(2, 1)  # season 12: every change over a season is 12
+    change = net.seasonal_change(z)
+    assert change.shape == (2, 24)
+    torch.testing.assert_close(change[:, :12], torch.zeros(2, 12))  # no earlier season known
+    torch.testing.assert_close(change[:, 12:], torch.full((2, 12), 12.0))
