@@ -8,34 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.cron import validate_cron, validate_timezone
 from models.errors import InvalidInput, NotFound
 from models.names import validate_name
 from models.pagination import DEFAULT_LIMIT, Page, paginate
 from models.tables import Schedule
 
 UPDATABLE = frozenset({"cron", "timezone", "spec", "enabled", "next_run_at", "last_run_at"})
-
-
-def validate_cron(cron: str) -> str:
-    """CRON when croniter accepts it (five fields, or six with seconds); InvalidInput otherwise."""
-    if not isinstance(cron, str) or not croniter.is_valid(cron):
-        raise InvalidInput(f"invalid cron expression {cron!r}")
-    return cron
-
-
-def validate_timezone(timezone: str) -> str:
-    """TIMEZONE when it is an IANA zone name such as ``Europe/Paris``; InvalidInput otherwise."""
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise InvalidInput(f"unknown time zone {timezone!r}") from exc
-    return timezone
 
 
 def create_schedule(

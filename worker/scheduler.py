@@ -18,12 +18,12 @@ from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.cron import next_due
 from models.db import DatabaseUnavailable, make_engine, make_session_factory, session_scope
 from models.errors import Conflict
 from models.jobs import enqueue
 from models.settings import Settings
 from models.tables import Schedule
-from worker.cron import next_due
 from worker.process import install_stop_handlers
 
 log = logging.getLogger(__name__)

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep
 from api.errors import field_of_store_errors
 from api.jobs import check_training_data
-from api.schedule_times import check_schedule, next_runs
 from api.schemas.common import Cursor, Limit, Page
 from api.schemas.schedules import ScheduleIn, ScheduleOut, SchedulePatch
 from models import schedules as store
+from models.cron import next_runs, validate_cron, validate_timezone
 from models.tables import Schedule
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
+NEXT_RUNS = 3
 
 ScheduleId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Schedule id.")]
 
@@ -92,6 +93,14 @@ def _changes(session: Session, current: Schedule, body: SchedulePatch) -> dict[s
     return changes
 
 
+def check_schedule(cron: str, timezone: str) -> None:
+    """422 naming the field when the cron expression or the time zone is not valid."""
+    with field_of_store_errors("body.cron"):
+        validate_cron(cron)
+    with field_of_store_errors("body.timezone"):
+        validate_timezone(timezone)
+
+
 def _first_run(cron: str, timezone: str) -> datetime | None:
     runs = next_runs(cron, timezone, datetime.now(UTC), count=1)
     return runs[0] if runs else None
@@ -108,7 +117,7 @@ def schedule_out(schedule: Schedule) -> ScheduleOut:
         enabled=schedule.enabled,
         next_run_at=schedule.next_run_at,
         last_run_at=schedule.last_run_at,
-        next_runs=next_runs(schedule.cron, schedule.timezone, datetime.now(UTC)),
+        next_runs=next_runs(schedule.cron, schedule.timezone, datetime.now(UTC), NEXT_RUNS),
         created_at=schedule.created_at,
         updated_at=schedule.updated_at,
     )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from worker.cron import next_due, validate_schedule
+from models.cron import next_due, next_runs, validate_cron, validate_timezone
 
 
 def utc(
@@ -58,14 +58,22 @@ def test_next_due_refuses_naive_now() -> None:
         next_due("0 * * * *", "UTC", datetime(2024, 1, 1))
 
 
-@pytest.mark.parametrize(
-    ("cron", "zone", "message"),
-    [("not a cron", "UTC", "cron"), ("0 * * * *", "Mars/Olympus", "zone")],
-)
-def test_validate_schedule_rejects(cron: str, zone: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        validate_schedule(cron, zone)
+def test_validate_rejects_bad_cron_and_zone() -> None:
+    with pytest.raises(ValueError, match="cron"):
+        validate_cron("not a cron")
+    with pytest.raises(ValueError, match="time zone"):
+        validate_timezone("Mars/Olympus")
 
 
-def test_validate_schedule_accepts() -> None:
-    validate_schedule("0 9 * * 1-5", "Europe/Berlin")
+def test_validate_accepts() -> None:
+    assert validate_cron("0 9 * * 1-5") == "0 9 * * 1-5"
+    assert validate_timezone("Europe/Berlin") == "Europe/Berlin"
+
+
+def test_next_runs_are_consecutive_due_times() -> None:
+    runs = next_runs("0 9 * * *", "Europe/Berlin", utc(2024, 1, 15, 12, 0), 3)
+    assert runs == [utc(2024, 1, 16, 8, 0), utc(2024, 1, 17, 8, 0), utc(2024, 1, 18, 8, 0)]
+
+
+def test_next_runs_of_an_unusable_expression_is_empty() -> None:
+    assert next_runs("0 9 31 2 *", "UTC", utc(2024, 1, 15, 12, 0), 3) == []
