@@ -67,19 +67,11 @@ def scheduler_command() -> None:
 @app.command()
 def healthcheck() -> None:
     """Exit 0 when the database answers and its schema is at head, 1 otherwise (for containers)."""
-    from migrations.runner import is_at_head
-    from models.db import DatabaseUnavailable, make_engine
+    from cli.database import StartupError, check_database
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
     try:
-        at_head = is_at_head(engine)
-    except DatabaseUnavailable as exc:
-        typer.echo(f"database unavailable: {exc}", err=True)
+        check_database(get_settings())
+    except StartupError as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    finally:
-        engine.dispose()
-    if not at_head:
-        typer.echo("database schema is not at head: run `forecaster migrate`", err=True)
-        raise typer.Exit(1)
     typer.echo("ok")

@@ -17,34 +17,14 @@ from contextlib import contextmanager
 import uvicorn
 
 from api.app import create_app
+from cli.database import StartupError, check_database
 from migrations.runner import is_at_head
-from models.db import make_engine, normalize_url
-from models.errors import DatabaseUnavailable
 from models.settings import Settings
+from worker.process import new_worker_id
 from worker.runner import Worker
 from worker.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
-
-
-class StartupError(RuntimeError):
-    """The service must not start (database not ready, or exposed without keys)."""
-
-
-def check_database(settings: Settings) -> None:
-    """Raise StartupError (with the fix) unless the database is reachable and at head."""
-    url = normalize_url(settings.database_url).render_as_string(hide_password=True)
-    engine = make_engine(settings.database_url)
-    try:
-        at_head = is_at_head(engine)
-    except DatabaseUnavailable as exc:
-        raise StartupError(f"cannot reach the database {url}: {exc}") from exc
-    finally:
-        engine.dispose()
-    if not at_head:
-        raise StartupError(
-            f"the database {url} is not at the migration head; run `forecaster migrate` first"
-        )
 
 
 @contextmanager
@@ -55,7 +35,9 @@ def background_threads(
     stop = threading.Event()
     threads = [
         threading.Thread(
-            target=Worker(settings, worker_id=f"inline-{i}").run, args=(stop,), name=f"worker-{i}"
+            target=Worker(settings, worker_id=new_worker_id("inline")).run,
+            args=(stop,),
+            name=f"worker-{i}",
         )
         for i in range(workers_inline)
     ]
