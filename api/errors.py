@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.responses import FastJSONResponse
-from forecaster.errors import HorizonError, InvalidDataError
-from models.errors import Conflict, DatabaseUnavailable, NotFound
+from forecaster.errors import ArtifactError, HorizonError, InvalidDataError
+from models.errors import ArtifactCorrupted, Conflict, DatabaseUnavailable, NotFound
 from models.errors import InvalidInput as StoreInvalidInput
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -152,6 +152,16 @@ async def _http_exception(request: Request, exc: Exception) -> ProblemResponse:
     return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
 
 
+async def _artifact_unusable(request: Request, exc: Exception) -> ProblemResponse:
+    """A stored model failed verification: refuse to use it, say which, and alert operators."""
+    logger.error("stored artifact refused", extra={"path": request.url.path, "error": str(exc)})
+    detail = (
+        "the model version's stored artifact failed verification and was not used; "
+        f"archive the version or move the alias to another one ({exc})"
+    )
+    return problem(500, detail, instance=request.url.path)
+
+
 async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     logger.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return problem(500, "internal error; this is a bug", instance=request.url.path)
@@ -168,5 +178,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
+    app.add_exception_handler(ArtifactCorrupted, _artifact_unusable)
+    app.add_exception_handler(ArtifactError, _artifact_unusable)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(Exception, _unexpected)

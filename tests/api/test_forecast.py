@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -219,3 +220,22 @@ def test_without_a_model_trains_on_the_series_and_answers_200(
     assert all(len(f["mean"]) == 3 for f in answer["forecasts"])
     last_seen = trained.history["ds"].max()
     assert answer["forecasts"][0]["ds"][0] == (last_seen + pd.Timedelta(hours=1)).isoformat() + "Z"
+
+
+def test_a_tampered_artifact_is_refused_with_a_problem_document(
+    api_pg_url: str, trained: TrainedModel, artifact_dir: Path, tmp_path: Path
+) -> None:
+    """The API never predicts from weights whose digest changed; it says which version failed."""
+    store_root = tmp_path / "artifacts"
+    shutil.copytree(artifact_dir, store_root)
+    weights = next(store_root.rglob(f"{trained.sha256}/weights.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:-8] + b"tampered")
+    name = f"tampered-{tmp_path.name}"[:60]
+    register(api_pg_url, name, trained)
+    app = create_app(make_settings(api_pg_url, store_root))
+    with TestClient(app) as client:
+        series = series_payload(trained.history)
+        response = _forecast(client, model=name, horizon=HORIZON, series=series)
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "failed verification" in response.json()["detail"]
