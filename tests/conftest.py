@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -36,20 +37,46 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_gpu)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for this test session; dropped afterwards."""
-    admin = _admin_url()
-    name = f"forecaster_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq_conninfo(admin), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+@contextmanager
+def postgres_database(
+    admin_url: str, prefix: str = "forecaster_test", template: str | None = None
+) -> Iterator[str]:
+    """A new PostgreSQL database (a copy of ``template`` if given), dropped on exit; its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
+    with psycopg.connect(_libpq_conninfo(admin_url), autocommit=True) as conn:
+        conn.execute(create)
     try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(_libpq_conninfo(admin), autocommit=True) as conn:
+        with psycopg.connect(_libpq_conninfo(admin_url), autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def database_name(url: str) -> str:
+    """The database part of a URL."""
+    return str(make_url(url).database)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database for this test session; dropped afterwards."""
+    with postgres_database(_admin_url()) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A second PostgreSQL database for this session, migrated to head (the first stays empty)."""
+    from migrations.runner import upgrade
+
+    with postgres_database(postgres_url, "forecaster_migrated") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psycopg
 import pytest
 import torch
-from psycopg import sql
-from sqlalchemy.engine import make_url
 from starlette.exceptions import StarletteDeprecationWarning
 
 from api.app import create_app
@@ -73,23 +70,10 @@ def unique_name() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def _conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
-def api_pg_url(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL database of the API tests (beside the session's empty one), migrated."""
-    name = f"forecaster_api_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_conninfo(postgres_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with psycopg.connect(_conninfo(postgres_url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+def api_pg_url(migrated_postgres_url: str) -> str:
+    """The session's migrated PostgreSQL database (beside the session's empty one)."""
+    return migrated_postgres_url
 
 
 @pytest.fixture(scope="session")

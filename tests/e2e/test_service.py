@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pandas as pd
-import psycopg
 import pytest
-from psycopg import sql
-from sqlalchemy.engine import make_url
+
+from tests.conftest import postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = str(ROOT / ".venv" / "bin" / "forecaster")
@@ -42,21 +40,11 @@ def _free_port() -> int:
         return port
 
 
-def _conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def fresh_pg_url(postgres_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database for one test."""
-    name = f"forecaster_e2e_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_conninfo(postgres_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(_conninfo(postgres_url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with postgres_database(postgres_url, "forecaster_e2e") as url:
+        yield url
 
 
 @dataclass

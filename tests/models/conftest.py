@@ -8,35 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from migrations.runner import upgrade
 from models.db import make_engine, make_session_factory
 
 
-def _admin(url: str, statement: sql.Composed) -> None:
-    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(statement)
-
-
 @pytest.fixture(scope="session")
-def pg_store_url(postgres_url: str) -> Iterator[str]:
-    """A migrated PostgreSQL database of the store tests' own (the session one stays empty)."""
-    name = f"forecaster_mtest_{uuid.uuid4().hex[:10]}"
-    _admin(postgres_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    _admin(
-        postgres_url,
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-    )
+def pg_store_url(migrated_postgres_url: str) -> str:
+    """The session's migrated PostgreSQL database (the empty session one stays empty)."""
+    return migrated_postgres_url
 
 
 @pytest.fixture(scope="session")

@@ -3,62 +3,34 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from migrations.runner import upgrade
 from models.db import make_engine, make_session_factory, session_scope
 from models.tables import Job, JobKind, JobStatus
-
-
-def _conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _execute_autocommit(url: str, statement: sql.Composable) -> None:
-    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
-        conn.execute(statement)
+from tests.conftest import database_name, postgres_database
 
 
 @pytest.fixture(scope="session")
 def pg_template(postgres_url: str) -> Iterator[str]:
-    """A migrated PostgreSQL database that per-test databases are copied from."""
-    name = f"forecaster_wtpl_{uuid.uuid4().hex[:10]}"
-    _execute_autocommit(postgres_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield name
-    _execute_autocommit(
-        postgres_url,
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-    )
+    """A migrated PostgreSQL database that per-test databases are copied from (by name)."""
+    with postgres_database(postgres_url, "forecaster_wtpl") as url:
+        upgrade(url)
+        yield database_name(url)
 
 
 @pytest.fixture
 def pg_db(postgres_url: str, pg_template: str) -> Iterator[str]:
     """A fresh migrated PostgreSQL database for one test (copied from the template)."""
-    name = f"forecaster_w_{uuid.uuid4().hex[:10]}"
-    _execute_autocommit(
-        postgres_url,
-        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(pg_template)
-        ),
-    )
-    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    _execute_autocommit(
-        postgres_url,
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-    )
+    with postgres_database(postgres_url, "forecaster_w", template=pg_template) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
