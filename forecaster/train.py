@@ -95,21 +95,28 @@ def train_member(
 ) -> tuple[QuantileRNN, int]:
     """Train one network; return it with its best validation weights and the epochs run."""
     torch.manual_seed(plan.seed)
-    generator = torch.Generator().manual_seed(plan.seed)
     net = QuantileRNN(spec).to(device)
-    optimizer = torch.optim.AdamW(
-        net.parameters(), lr=plan.learning_rate, weight_decay=WEIGHT_DECAY
-    )
-    levels = torch.tensor(spec.levels, device=device)
-    val = validation_batch(data, spec, device)
     room = (data.lengths - 2 * spec.horizon - spec.lookback + 1).clamp(min=1)
     steps = int(min(MAX_STEPS_PER_EPOCH, max(1, math.ceil(int(room.sum()) / plan.batch_size))))
-    clock = _Clock(time.monotonic(), plan.budget_s, plan.epochs * steps)
+    run = _Run(
+        net=net,
+        optimizer=torch.optim.AdamW(
+            net.parameters(), lr=plan.learning_rate, weight_decay=WEIGHT_DECAY
+        ),
+        data=data,
+        spec=spec,
+        plan=plan,
+        device=device,
+        generator=torch.Generator().manual_seed(plan.seed),
+        levels=torch.tensor(spec.levels, device=device),
+        clock=_Clock(time.monotonic(), plan.budget_s, plan.epochs * steps),
+    )
+    val = validation_batch(data, spec, device)
     best, best_state, stale, epoch = math.inf, _copy(net), 0, 0
-    while epoch < plan.epochs and (epoch == 0 or not clock.out_of_time()):
+    while epoch < plan.epochs and (epoch == 0 or not run.clock.out_of_time()):
         epoch += 1
-        loss = _run_epoch(net, optimizer, data, spec, plan, device, generator, levels, clock, steps)
-        score = evaluate(net, val, levels, device)
+        loss = run.epoch(steps)
+        score = evaluate(net, val, run.levels, device)
         if score < best:
             best, best_state, stale = score, _copy(net), 0
         else:
@@ -121,37 +128,47 @@ def train_member(
     return net.eval(), epoch
 
 
-def _run_epoch(
-    net: QuantileRNN,
-    optimizer: torch.optim.Optimizer,
-    data: Padded,
-    spec: NetSpec,
-    plan: TrainPlan,
-    device: torch.device,
-    generator: torch.Generator,
-    levels: torch.Tensor,
-    clock: _Clock,
-    steps: int,
-) -> float:
-    net.train()
-    total = 0.0
-    for _ in range(steps):
-        for group in optimizer.param_groups:
-            group["lr"] = plan.learning_rate * clock.lr_factor()
+@dataclass
+class _Run:
+    """The state of one member's training run."""
+
+    net: QuantileRNN
+    optimizer: torch.optim.Optimizer
+    data: Padded
+    spec: NetSpec
+    plan: TrainPlan
+    device: torch.device
+    generator: torch.Generator
+    levels: torch.Tensor
+    clock: _Clock
+
+    def epoch(self, steps: int) -> float:
+        """``steps`` optimiser steps on fresh random windows; returns the mean training loss."""
+        self.net.train()
+        return sum(self.step() for _ in range(steps)) / steps
+
+    def step(self) -> float:
+        """One optimiser step on one batch of random windows."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.plan.learning_rate * self.clock.lr_factor()
+        spec = self.spec
         series, starts = sample_windows(
-            data.lengths, plan.batch_size, spec.lookback + spec.horizon, spec.horizon, generator
+            self.data.lengths,
+            self.plan.batch_size,
+            spec.lookback + spec.horizon,
+            spec.horizon,
+            self.generator,
         )
-        batch = make_batch(data, spec, series, starts, device)
-        with _autocast(device):
-            pred = net(batch.z, batch.calendar)
-        loss = pinball(pred.float(), batch.target, levels)
-        optimizer.zero_grad(set_to_none=True)
+        batch = make_batch(self.data, spec, series, starts, self.device)
+        with _autocast(self.device):
+            pred = self.net(batch.z, batch.calendar)
+        loss = pinball(pred.float(), batch.target, self.levels)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), CLIP_NORM)
-        optimizer.step()
-        clock.tick()
-        total += float(loss.detach())
-    return total / steps
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), CLIP_NORM)
+        self.optimizer.step()
+        self.clock.tick()
+        return float(loss.detach())
 
 
 @torch.no_grad()
