@@ -39,7 +39,7 @@ def backtest_panel(
     results = []
     for k in range(n_windows - 1, -1, -1):
         cut = horizon + k * step
-        _check_room(panel, cut + model.min_history)
+        _check_room(panel, cut + model.min_points)
         results.append(_score_window(model, panel, cut) | {"window": n_windows - 1 - k})
     return results
 

@@ -33,6 +33,7 @@ from forecaster.train import EpochProgress, Hooks
 from forecaster.windows import choose_lookback, choose_patch, min_lookback, pad
 
 _LIBRARIES = ("torch", "numpy", "pandas", "safetensors", "pydantic")
+SHORT_QUANTILE = 0.1  # the default lookback fits series from this length quantile upwards
 
 
 class Forecaster:
@@ -77,7 +78,7 @@ class Forecaster:
         spec = _plan(self.config, panel, horizon)
         device = resolve_device(self.config.device)
         hooks = Hooks(progress, should_stop, started)
-        data = pad(panel, spec.transform)
+        data = pad(panel, spec.transform, spec.lookback + 2 * horizon)
         nets, epochs = fit_members(data, spec, self.config, device, hooks)
         self._install(nets, spec, panel.tail(spec.lookback), device)
         self.epochs_run = epochs
@@ -113,13 +114,13 @@ class Forecaster:
         """Validate ``df`` against the trained frequency and the history the model needs."""
         spec = self._fitted()
         panel = prepare(df, self.freq, self.config.fill)
-        _require_length(panel, spec.lookback, "prediction")
+        _require_length(panel, min_points(spec), "prediction")
         return panel
 
     def forecast_panel(self, panel: Panel) -> np.ndarray:
         """Quantile forecasts [series, horizon, levels] in the data's scale."""
         spec = self._fitted()
-        _require_length(panel, spec.lookback, "prediction")
+        _require_length(panel, min_points(spec), "prediction")
         return forecast_panel(self._nets, spec, panel, torch.device(self.device))
 
     def score(self, df: pd.DataFrame, n_windows: int = 1) -> dict[str, Any]:
@@ -140,6 +141,11 @@ class Forecaster:
         """The lower and upper level of the widest interval (0.5, 0.5 if there is none)."""
         levels = self.levels
         return levels[0], levels[-1]
+
+    @property
+    def min_points(self) -> int:
+        """The fewest points per series predict accepts (it pads them up to ``min_history``)."""
+        return min_points(self._fitted())
 
     @property
     def transform(self) -> str:
@@ -232,14 +238,17 @@ def _require_length(panel: Panel, needed: int, purpose: str) -> None:
 def _plan(config: ForecastConfig, panel: Panel, horizon: int) -> NetSpec:
     """The network's geometry from the config, the frequency, the horizon and the data."""
     seasons = seasonality(panel.freq)
-    room = int(panel.lengths.min()) - 2 * horizon  # one training target + the validation horizon
     floor = min_lookback(seasons.season, horizon)
+    # Every series needs a minimal input and its validation horizon; shorter windows are padded.
+    _require_length(panel, floor + horizon, f"training (horizon {horizon})")
+    # Capped by the 10th-percentile series, not the shortest: one short series must not shrink
+    # every window; series shorter than lookback + 2 x horizon are padded on the left.
+    short = int(np.quantile(panel.lengths, SHORT_QUANTILE, method="lower"))
+    room = short - 2 * horizon
     if config.lookback is not None:
         lookback = config.lookback
     else:
         lookback = choose_lookback(seasons.season, seasons.long_season, horizon, room)
-    # Every series must hold one training window and the validation horizon.
-    _require_length(panel, max(lookback, floor) + 2 * horizon, f"training (horizon {horizon})")
     return NetSpec(
         cell=config.cell,
         hidden_size=config.hidden_size,
@@ -254,6 +263,11 @@ def _plan(config: ForecastConfig, panel: Panel, horizon: int) -> NetSpec:
         periods=seasons.periods,
         transform="log" if all(float(v.min()) > 0 for v in panel.values) else "none",
     )
+
+
+def min_points(spec: NetSpec) -> int:
+    """The fewest points a series may have at prediction; up to the lookback it is padded."""
+    return min(spec.lookback, min_lookback(spec.season, spec.horizon))
 
 
 def resolve_device(name: str) -> torch.device:

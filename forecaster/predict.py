@@ -30,7 +30,7 @@ def forecast_panel(
     """Quantile forecasts [S, horizon, Q] (original scale) from the last lookback of each series;
     members are combined by their median."""
     tail = panel.tail(spec.lookback)
-    data = pad(tail, spec.transform)
+    data = pad(tail, spec.transform, spec.lookback)
     parts = []
     for i in range(0, len(tail.ids), PREDICT_CHUNK):
         x = data.values[i : i + PREDICT_CHUNK]  # [B, L]

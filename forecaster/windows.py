@@ -26,15 +26,22 @@ class Padded:
     phases: torch.Tensor  # [S, P] float64: position of each series' first point in each cycle
 
 
-def pad(panel: Panel, transform: str = "none") -> Padded:
-    """Stack the series of ``panel`` (in model space, see ``to_model_space``) into one
-    zero-padded tensor."""
+def pad(panel: Panel, transform: str = "none", min_length: int = 0) -> Padded:
+    """Stack the series of ``panel`` (in model space, see ``to_model_space``) into one tensor,
+    right-padded with zeros. A series shorter than ``min_length`` is first extended to the left
+    with its first value, so short series still give one full window (their calendar phases
+    move back with them)."""
     lengths = panel.lengths
-    values = np.zeros((len(lengths), int(lengths.max())), dtype=np.float32)
+    extra = np.maximum(min_length - lengths, 0)
+    values = np.zeros((len(lengths), int((lengths + extra).max())), dtype=np.float32)
     for i, v in enumerate(panel.values):
-        values[i, : len(v)] = to_model_space(v, transform)
-    phases = np.stack([cycle_phases(s, panel.freq) for s in panel.starts])
-    return Padded(torch.from_numpy(values), torch.from_numpy(lengths), torch.from_numpy(phases))
+        scaled = to_model_space(v, transform)
+        values[i, : extra[i]] = scaled[0]
+        values[i, extra[i] : extra[i] + len(v)] = scaled
+    phases = np.stack([cycle_phases(s, panel.freq) for s in panel.starts]) - extra[:, None]
+    return Padded(
+        torch.from_numpy(values), torch.from_numpy(lengths + extra), torch.from_numpy(phases)
+    )
 
 
 def to_model_space(values: np.ndarray, transform: str) -> np.ndarray:
@@ -124,7 +131,8 @@ MAX_ENCODER_STEPS = 24  # target length of the patch sequence the RNN reads
 
 def choose_lookback(season: int, long_season: int | None, horizon: int, room: int) -> int:
     """The default lookback: at least four seasons, two horizons and the long season (weekly for
-    hourly data), capped by MAX_LOOKBACK and by ``room`` (what the shortest series leaves)."""
+    hourly data), capped by MAX_LOOKBACK and by ``room`` (what short series leave after the
+    training target and the validation horizon), but never below ``min_lookback``."""
     wanted = max(4 * season, 2 * horizon, long_season or 0)
     return max(min(wanted, MAX_LOOKBACK, room), min_lookback(season, horizon))
 

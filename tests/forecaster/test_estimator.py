@@ -89,14 +89,26 @@ def test_horizon_limits(tiny_model: Forecaster) -> None:
         tiny_model.predict(horizon=0)
 
 
-def test_predict_names_a_series_too_short_for_the_lookback(tiny_model: Forecaster) -> None:
+def test_predict_pads_short_series_and_names_one_too_short(tiny_model: Forecaster) -> None:
     frame = seasonal_frame()
-    short = frame[
-        (frame["unique_id"] != "s1") | (frame.index < frame.index[frame["unique_id"] == "s1"][10])
-    ]
-    with pytest.raises(InvalidDataError, match="needs at least 24") as info:
-        tiny_model.predict(short)
+    s1 = frame["unique_id"] == "s1"
+    short = pd.concat([frame[~s1], frame[s1].tail(10)])  # 10 points: fewer than the lookback 24
+    out = tiny_model.predict(short)
+    assert np.isfinite(out["mean"]).all()
+    assert tiny_model.min_points == 6
+    with pytest.raises(InvalidDataError, match="needs at least 6") as info:
+        tiny_model.predict(pd.concat([frame[~s1], frame[s1].tail(5)]))
     assert info.value.series == "s1"
+
+
+def test_short_series_train_alongside_long_ones_without_shrinking_the_lookback() -> None:
+    long = seasonal_frame(n_series=19, length=200)
+    short = seasonal_frame(n_series=1, length=20, seed=5).assign(unique_id="tiny")
+    config = TINY.model_copy(update={"lookback": None, "epochs": 1})
+    model = Forecaster(config).fit(pd.concat([long, short]), horizon=6)
+    assert model.min_history == 168  # a week: the 10th-percentile series decides, not "tiny"
+    out = model.predict()
+    assert np.isfinite(out.loc[out["unique_id"] == "tiny", "mean"]).all()
 
 
 def test_predict_checks_the_trained_frequency(tiny_model: Forecaster) -> None:

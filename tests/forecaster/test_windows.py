@@ -134,3 +134,13 @@ def test_log_space_round_trips_and_floors_non_positive_values() -> None:
     assert np.isfinite(floored).all()
     np.testing.assert_allclose(np.exp(floored[:2]), 1e-4)
     np.testing.assert_array_equal(to_model_space(values, "none"), values)
+
+
+def test_short_series_are_padded_on_the_left_with_their_first_value() -> None:
+    panel = _index_panel([3, 6])
+    data = pad(panel, min_length=5)
+    assert data.lengths.tolist() == [5, 6]
+    assert data.values[0].tolist() == [0.0, 0.0, 0.0, 1.0, 2.0, 0.0]  # 2 pads, 3 values, 1 tail
+    assert data.values[1].tolist() == [1000.0 + i for i in range(6)]
+    # The padded series' first slot lies two steps before its real first point.
+    torch.testing.assert_close(data.phases[0] + 2, data.phases[1])
