@@ -13,7 +13,7 @@ from api.auth import require_api_key
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, JobCounter, JobFigures
-from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from api.model_cache import ModelCache, artifact_loader
 from api.openapi import install_body_schemas
 from api.responses import FastJSONResponse
@@ -73,7 +73,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(_v1_router())
     install_body_schemas(app, [ObservationsIn, ForecastRequest])
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, observe=services.metrics.observe_request)
     return app
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.metrics import ApiMetrics
 from api.model_cache import ModelCache
+from models.db import session_scope
 from models.settings import Settings
 
 ReadinessCheck = Callable[[Engine], bool]
@@ -61,15 +62,8 @@ def get_model_cache(services: ServicesDep) -> ModelCache:
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
     """A session for one request: commit when the route returns, roll back when it raises."""
-    session = services.session_factory()
-    try:
+    with session_scope(services.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

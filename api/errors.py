@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.responses import FastJSONResponse
@@ -152,6 +153,13 @@ async def _http_exception(request: Request, exc: Exception) -> ProblemResponse:
     return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
 
 
+async def _refused_by_database(request: Request, exc: Exception) -> ProblemResponse:
+    """A value that passed validation but that the database cannot store (a validation gap)."""
+    logger.warning("database refused a value", extra={"path": request.url.path, "error": str(exc)})
+    reason = "a value in the request cannot be stored (out of range or an invalid character)"
+    return _unprocessable(request, [{"field": "request", "reason": reason}])
+
+
 async def _artifact_unusable(request: Request, exc: Exception) -> ProblemResponse:
     """A stored model failed verification: refuse to use it, say which, and alert operators."""
     logger.error("stored artifact refused", extra={"path": request.url.path, "error": str(exc)})
@@ -178,6 +186,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
+    app.add_exception_handler(DBAPIDataError, _refused_by_database)
     app.add_exception_handler(ArtifactCorrupted, _artifact_unusable)
     app.add_exception_handler(ArtifactError, _artifact_unusable)
     app.add_exception_handler(StarletteHTTPException, _http_exception)

@@ -21,8 +21,14 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 RequestObserver = Callable[[str, str, int, float], None]
 
 
-class BodySizeLimitMiddleware:
-    """Answers 413 for a body over ``max_bytes``, counting the bytes before anything parses them.
+# NUL may not be stored in PostgreSQL text or JSONB; JSON can carry it only as an escape.
+_NUL_MARKERS = (b"\x00", b"\\u0000")
+_NUL_IN_URL = re.compile(rb"%00|\x00")
+
+
+class RequestGuardMiddleware:
+    """Refuses what no route can accept before anything parses it: bodies over ``max_bytes``
+    (413) and NUL characters in the path, the query or the body (422).
 
     A declared ``Content-Length`` over the limit is refused without reading; otherwise the body is
     read chunk by chunk (chunked transfer included) and refused as soon as the count passes the
@@ -38,27 +44,49 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if _declared_length(scope) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+            await self._refuse_size(scope, receive, send)
+            return
+        if _NUL_IN_URL.search(scope.get("raw_path") or b"") or _NUL_IN_URL.search(
+            scope.get("query_string", b"")
+        ):
+            await _refuse_nul(scope, receive, send, "url")
             return
         messages: list[Message] = []
         total = 0
+        tail = b""
         while True:
             message = await receive()
             messages.append(message)
             if message["type"] != "http.request":
                 break
-            total += len(message.get("body", b""))
+            chunk = message.get("body", b"")
+            total += len(chunk)
             if total > self.max_bytes:
-                await self._refuse(scope, receive, send)
+                await self._refuse_size(scope, receive, send)
                 return
+            if any(marker in tail + chunk for marker in _NUL_MARKERS):
+                await _refuse_nul(scope, receive, send, "body")
+                return
+            tail = chunk[-5:]
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(messages, receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse_size(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"the request body is larger than the limit of {self.max_bytes} bytes"
         response = problem(413, detail, instance=scope.get("path"), headers={"Connection": "close"})
         await response(scope, receive, send)
+
+
+async def _refuse_nul(scope: Scope, receive: Receive, send: Send, field: str) -> None:
+    reason = "NUL characters are not allowed"
+    response = problem(
+        422,
+        f"{field}: {reason}",
+        instance=scope.get("path"),
+        errors=[{"field": field, "reason": reason}],
+    )
+    await response(scope, receive, send)
 
 
 def _declared_length(scope: Scope) -> int:

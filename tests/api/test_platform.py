@@ -89,6 +89,25 @@ def test_body_under_the_limit_passes(small_limit_client: TestClient) -> None:
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "content", "field"),
+    [
+        ("GET", "/v1/jobs?model=%00", None, "url"),
+        ("GET", "/v1/datasets/a%00b", None, "url"),
+        ("PUT", "/v1/datasets/d/observations", b"unique_id,ds,y\na\x00,2024-01-01,1\n", "body"),
+        ("POST", "/v1/models/m/train", b'{"dataset": "d\\u0000", "horizon": 1}', "body"),
+    ],
+)
+def test_nul_characters_are_a_422_before_any_database_work(
+    client: TestClient, method: str, url: str, content: bytes | None, field: str
+) -> None:
+    """PostgreSQL cannot store NUL in text or JSONB; such input must never reach it."""
+    headers = {"content-type": "text/csv" if b"," in (content or b"") else "application/json"}
+    response = client.request(method, url, content=content, headers=headers)
+    body = _problem(response, 422)
+    assert body["errors"] == [{"field": field, "reason": "NUL characters are not allowed"}]
+
+
 @pytest.fixture
 def keyed_client(api_pg_url: str, artifact_dir: Path) -> Iterator[TestClient]:
     app = create_app(make_settings(api_pg_url, artifact_dir, api_keys="k-one, k-two"))
