@@ -1,8 +1,7 @@
 """Forecasting with a stored model: history frames in, JSON-ready forecasts out.
 
 Inference is one ``predict`` call for every series of a request (batched by the core). The
-answer is built column-wise with numpy (``tolist`` on 2-D blocks, ``datetime_as_string`` for
-timestamps), never row by row, because serialising is most of the cost for large requests.
+answer's records come from ``forecaster.records``, built column-wise.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import pandas as pd
 from api.errors import InvalidFieldError
 from api.schemas.forecast import SeriesIn
 from forecaster import Forecaster
+from forecaster.records import forecast_records, quantile_keys
 
 
 def history_frame(series: Sequence[SeriesIn]) -> pd.DataFrame:
@@ -57,7 +57,7 @@ def _utc_naive(stamps: list[datetime]) -> pd.DatetimeIndex:
 
 def quantile_columns(prediction: pd.DataFrame, wanted: Sequence[float] | None) -> dict[str, str]:
     """Map answer keys ("0.1") to prediction columns ("q0.1"), keeping only ``wanted`` ones."""
-    available = {col[1:]: col for col in prediction.columns if col.startswith("q")}
+    available = quantile_keys(prediction)
     if wanted is None:
         return available
     chosen: dict[str, str] = {}
@@ -76,58 +76,7 @@ def forecasts_json(
     prediction: pd.DataFrame, wanted: Sequence[float] | None = None
 ) -> list[dict[str, Any]]:
     """The ``forecasts`` list of the answer, one entry per series, built column-wise."""
-    columns = quantile_columns(prediction, wanted)
-    frame = prediction
-    if not frame["unique_id"].is_monotonic_increasing:
-        frame = frame.sort_values(["unique_id", "ds"], kind="stable")
-    ids, starts, counts = np.unique(
-        frame["unique_id"].to_numpy(), return_index=True, return_counts=True
-    )
-    if len(ids) == 0:
-        return []
-    if not np.all(counts == counts[0]):
-        return _ragged_json(frame, columns)
-    steps = int(counts[0])
-    order = np.argsort(starts)  # keep the order of the sorted frame
-    shape = (len(ids), steps)
-    ds = _iso_utc(frame["ds"]).reshape(shape)[order].tolist()
-    mean = frame["mean"].to_numpy(dtype="float64").reshape(shape)[order].tolist()
-    blocks = {
-        key: frame[col].to_numpy(dtype="float64").reshape(shape)[order].tolist()
-        for key, col in columns.items()
-    }
-    names = ids[order].tolist()
-    return [
-        {
-            "unique_id": name,
-            "ds": ds[i],
-            "mean": mean[i],
-            "quantiles": {key: block[i] for key, block in blocks.items()},
-        }
-        for i, name in enumerate(names)
-    ]
-
-
-def _ragged_json(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict[str, Any]]:
-    out = []
-    for uid, group in frame.groupby("unique_id", sort=True):
-        out.append(
-            {
-                "unique_id": str(uid),
-                "ds": _iso_utc(group["ds"]).tolist(),
-                "mean": group["mean"].to_numpy(dtype="float64").tolist(),
-                "quantiles": {
-                    k: group[c].to_numpy(dtype="float64").tolist() for k, c in columns.items()
-                },
-            }
-        )
-    return out
-
-
-def _iso_utc(stamps: pd.Series) -> np.ndarray:
-    """UTC-naive datetimes as ISO 8601 strings with ``Z`` (vectorised)."""
-    seconds = stamps.to_numpy().astype("datetime64[s]")
-    return np.datetime_as_string(seconds, unit="s", timezone="UTC")
+    return forecast_records(prediction, quantile_columns(prediction, wanted))
 
 
 def predict(

@@ -23,7 +23,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecaster import EpochProgress, ForecastConfig, Forecaster, quantile_column
+from forecaster import EpochProgress, ForecastConfig, Forecaster
+from forecaster.records import forecast_records
 from models.artifacts import ArtifactStore, StoredArtifact
 from models.datasets import read_observations
 from models.db import session_scope
@@ -148,9 +149,7 @@ def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
     quantiles = tuple(spec["quantiles"]) if spec.get("quantiles") else None
     config = build_config(spec.get("config"), ctx.device, quantiles=quantiles)
     model = _fit(ctx, config, df, spec)
-    result = forecast_result(
-        model.predict(df, horizon=int(spec["horizon"])), model.config.quantiles
-    )
+    result = {"forecasts": forecast_records(model.predict(df, horizon=int(spec["horizon"])))}
     with session_scope(ctx.sessions) as session:
         queue.lock(session, ctx.job)
         queue.complete(session, ctx.job, datetime.now(UTC), result=result)
@@ -170,26 +169,6 @@ def series_frame(series: list[dict[str, Any]]) -> pd.DataFrame:
         for item in series
     ]
     return pd.concat(frames, ignore_index=True)
-
-
-def forecast_result(forecast: pd.DataFrame, quantiles: tuple[float, ...]) -> dict[str, Any]:
-    """The API's forecast answer: one entry per series with ds, mean and each quantile."""
-    entries = []
-    for unique_id, group in forecast.groupby("unique_id", sort=True):
-        entries.append(
-            {
-                "unique_id": str(unique_id),
-                "ds": [pd.Timestamp(ts).isoformat() for ts in group["ds"]],
-                "mean": [float(v) for v in group["mean"]],
-                "quantiles": {
-                    quantile_column(q).removeprefix("q"): [
-                        float(v) for v in group[quantile_column(q)]
-                    ]
-                    for q in quantiles
-                },
-            }
-        )
-    return {"forecasts": entries}
 
 
 def _fit(

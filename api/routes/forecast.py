@@ -125,7 +125,7 @@ def _read_job(services: Services, job_id: int) -> Job:
 def _finished(job: Job) -> JSONResponse:
     instance = f"/v1/jobs/{job.id}"
     if job.status == JobStatus.SUCCEEDED:
-        forecasts = [_utc_stamps(f) for f in (job.result or {}).get("forecasts", [])]
+        forecasts = (job.result or {}).get("forecasts", [])
         return FastJSONResponse({"model": None, "job_id": job.id, "forecasts": forecasts})
     if job.status == JobStatus.CANCELLED:
         return problem(409, f"forecast job {job.id} was cancelled", instance=instance)
@@ -136,12 +136,6 @@ def _finished(job: Job) -> JSONResponse:
         instance=instance,
         errors=[{"field": "body.series", "reason": reason}],
     )
-
-
-def _utc_stamps(forecast: dict[str, Any]) -> dict[str, Any]:
-    """The worker's timestamps in the same form as the stored-model path (UTC, ``Z``)."""
-    stamps = [s if s.endswith("Z") or "+" in s[10:] else f"{s}Z" for s in forecast.get("ds", [])]
-    return {**forecast, "ds": stamps}
 
 
 def _pending(job: Job) -> JSONResponse:

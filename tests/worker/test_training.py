@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,7 +16,7 @@ from models.settings import Settings
 from models.tables import JobKind, JobStatus
 from tests.worker.procs import TINY, add_dataset, add_train_job, job, versions
 from worker.runner import Worker, resolve_device
-from worker.training import ProgressReporter, forecast_result, series_frame
+from worker.training import ProgressReporter, series_frame
 
 
 def test_progress_snapshot_estimates_the_remaining_time() -> None:
@@ -35,28 +34,6 @@ def test_progress_snapshot_estimates_the_remaining_time() -> None:
         "val_score": 0.25,
         "elapsed_s": 12.0,
         "eta_s": 4.0,
-    }
-
-
-def test_forecast_result_has_the_api_shape() -> None:
-    frame = pd.DataFrame(
-        {
-            "unique_id": ["a", "a"],
-            "ds": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00"]),
-            "mean": [1.0, 2.0],
-            "q0.1": [0.5, 1.5],
-            "q0.9": [1.5, 2.5],
-        }
-    )
-    assert forecast_result(frame, (0.1, 0.9)) == {
-        "forecasts": [
-            {
-                "unique_id": "a",
-                "ds": ["2024-01-01T00:00:00", "2024-01-01T01:00:00"],
-                "mean": [1.0, 2.0],
-                "quantiles": {"0.1": [0.5, 1.5], "0.9": [1.5, 2.5]},
-            }
-        ]
     }
 
 

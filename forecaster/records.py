@@ -1,0 +1,74 @@
+"""A prediction frame as per-series records: the JSON-ready shape services answer with.
+
+Built column-wise with numpy (``tolist`` on 2-D blocks, ``datetime_as_string`` for timestamps),
+never row by row: for large requests, turning the forecast into JSON is most of the cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+Record = dict[str, Any]
+
+
+def quantile_keys(prediction: pd.DataFrame) -> dict[str, str]:
+    """Every quantile of a prediction frame: record key ("0.1") -> frame column ("q0.1")."""
+    return {col[1:]: col for col in prediction.columns if col.startswith("q")}
+
+
+def forecast_records(
+    prediction: pd.DataFrame, columns: Mapping[str, str] | None = None
+) -> list[Record]:
+    """One record per series: ``unique_id``, ``ds`` (ISO 8601, UTC, ``Z``), ``mean``, ``quantiles``.
+
+    ``columns`` chooses the quantiles (record key -> frame column); all of them by default.
+    Series come in ``unique_id`` order.
+    """
+    chosen = dict(quantile_keys(prediction) if columns is None else columns)
+    frame = prediction
+    if not frame["unique_id"].is_monotonic_increasing:
+        frame = frame.sort_values(["unique_id", "ds"], kind="stable")
+    ids, starts, counts = np.unique(
+        frame["unique_id"].to_numpy(), return_index=True, return_counts=True
+    )
+    if len(ids) == 0:
+        return []
+    if not np.all(counts == counts[0]):
+        return [_record(str(uid), group, chosen) for uid, group in frame.groupby("unique_id")]
+    order = np.argsort(starts)  # keep the order of the sorted frame
+    shape = (len(ids), int(counts[0]))  # [series, steps]
+
+    def block(values: np.ndarray) -> list[list[Any]]:
+        return values.reshape(shape)[order].tolist()
+
+    ds = block(_iso_utc(frame["ds"]))
+    mean = block(frame["mean"].to_numpy(dtype="float64"))
+    quantiles = {k: block(frame[c].to_numpy(dtype="float64")) for k, c in chosen.items()}
+    return [
+        {
+            "unique_id": name,
+            "ds": ds[i],
+            "mean": mean[i],
+            "quantiles": {key: rows[i] for key, rows in quantiles.items()},
+        }
+        for i, name in enumerate(ids[order].tolist())
+    ]
+
+
+def _record(unique_id: str, group: pd.DataFrame, columns: Mapping[str, str]) -> Record:
+    return {
+        "unique_id": unique_id,
+        "ds": _iso_utc(group["ds"]).tolist(),
+        "mean": group["mean"].to_numpy(dtype="float64").tolist(),
+        "quantiles": {k: group[c].to_numpy(dtype="float64").tolist() for k, c in columns.items()},
+    }
+
+
+def _iso_utc(stamps: pd.Series) -> np.ndarray:
+    """UTC-naive datetimes as ISO 8601 strings with ``Z`` (vectorised)."""
+    seconds = stamps.to_numpy().astype("datetime64[s]")
+    return np.datetime_as_string(seconds, unit="s", timezone="UTC")
