@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HORIZON = 48
+# What `forecaster serve --workers-inline 0` uses when nothing is configured (cli/runtime.py).
+SERVICE_DEFAULT_THREADS = 1
 BATCHES = (1, 100, 1000)
 SECTION = "## API latency"
 TARGETS = {1: "p50 <= 20 ms", 100: "-", 1000: "<= 1 s; overhead <= 2x bare"}
@@ -153,7 +155,7 @@ def start_server(url: str, work: Path, port: int, threads: int) -> subprocess.Po
         FORECASTER_LOG_FORMAT="json",
     )
     if threads:
-        env["OMP_NUM_THREADS"] = str(threads)
+        env["FORECASTER_TORCH_THREADS"] = str(threads)
     cli = str(ROOT / ".venv" / "bin" / "forecaster")
     args = [cli, "serve", "--port", str(port), "--workers-inline", "0", "--no-scheduler"]
     with (work / "server.log").open("wb") as log:
@@ -293,7 +295,7 @@ def main() -> None:
             flush=True,
         )
         bodies = payloads(model, data, work)
-        sections = [measure(model, data, url, work, bodies, counts, threads) for threads in (0, 1)]
+        sections = [measure(model, data, url, work, bodies, counts, threads) for threads in (0, 2)]
     text = "\n\n".join(sections)
     print(text)
     if not args.no_record:
@@ -309,11 +311,11 @@ def measure(
     counts: dict[int, int],
     threads: int,
 ) -> str:
-    """Bare and HTTP figures with ``threads`` torch threads (0: torch's default) everywhere."""
+    """Bare and HTTP figures with ``threads`` torch threads (0: the API's default) everywhere."""
     import torch
 
     default_threads = torch.get_num_threads()
-    torch.set_num_threads(threads or default_threads)
+    torch.set_num_threads(threads or SERVICE_DEFAULT_THREADS)
     bare = bare_times(model, data, repeats=5)
     torch.set_num_threads(default_threads)
     port = free_port()
@@ -324,19 +326,25 @@ def measure(
     finally:
         server.terminate()
         server.wait(timeout=60)
-    title = f"torch threads: {threads or f'default ({default_threads})'}"
+    title = (
+        f"torch threads: {threads}"
+        if threads
+        else f"torch threads: the API's default ({SERVICE_DEFAULT_THREADS})"
+    )
     return f"**{title}**\n\n{table(results, bare)}\n\n{verdicts(results, bare)}"
 
 
 def report(text: str, model: Any) -> str:
     today = dt.date.today().isoformat()
     return f"""Command: `.venv/bin/python bench/api_latency.py`. Date: {today}. Machine:
-{platform.machine()}, {os.cpu_count()} cores (the shared development box; other developers' jobs
-were running, so figures are noisy). Each table is one configuration of torch's intra-op threads,
-in the server and for the bare timings alike (`OMP_NUM_THREADS`; the server's default is 2 here).
+{platform.machine()}, {os.cpu_count()} cores (the development box; between runs p50 moved by up to
+about 20%, so a figure near its target may land on either side). Each table is one
+configuration of torch's intra-op threads, in the server and for the bare timings alike
+(`FORECASTER_TORCH_THREADS`; an API process without inline workers defaults to 1).
 
-Setup: a model of the default shape (ForecastConfig defaults: GRU, 2 layers, hidden 64,
-ensemble {model.config.ensemble}, {model.n_params:,} parameters, lookback {model.min_history} for
+Setup: a model of the default shape (ForecastConfig defaults: {model.config.cell.upper()},
+{model.config.num_layers} layer(s), hidden {model.config.hidden_size}, ensemble
+{model.config.ensemble}, {model.n_params:,} parameters, lookback {model.min_history} for
 hourly data) trained one epoch on synthetic hourly series, horizon 48, stored in the artifact
 store and registered in SQLite. `forecaster serve --workers-inline 0 --no-scheduler` (uvicorn,
 one process, JSON request logs on) runs in a subprocess; a separate load-generator process sends

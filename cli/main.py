@@ -54,10 +54,12 @@ def serve(
 @app.command()
 def worker() -> None:
     """Claim and run training jobs until SIGTERM (one worker per GPU)."""
+    from cli.runtime import configure_torch_threads
     from worker.runner import run_worker_process
 
     settings = get_settings()
     configure_logging(settings)
+    configure_torch_threads(settings, api_only=False)
     run_worker_process(settings)
 
 

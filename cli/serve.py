@@ -18,6 +18,7 @@ import uvicorn
 
 from api.app import create_app
 from cli.database import StartupError, check_database
+from cli.runtime import configure_torch_threads
 from migrations.runner import is_at_head
 from models.settings import Settings
 from worker.process import new_worker_id
@@ -86,6 +87,7 @@ def run_service(
         logger.error("refusing to start: %s", exc)
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
+    configure_torch_threads(settings, api_only=workers_inline == 0)
     app = create_app(settings, at_head=is_at_head)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)

@@ -134,12 +134,22 @@ def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"unique_id": df["unique_id"].astype(str)})
     frame["ds"] = _parse_ds(df["ds"], frame["unique_id"])
     frame["y"] = _parse_y(df["y"], frame["unique_id"])
+    if _ordered_without_repeats(frame):  # the usual case: skip the sort and the hash check
+        return frame
     frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     dup = frame.duplicated(["unique_id", "ds"])
     if dup.any():
         row = frame[dup].iloc[0]
         raise InvalidDataError(f"duplicate timestamp {row['ds']}", str(row["unique_id"]))
     return frame
+
+
+def _ordered_without_repeats(frame: pd.DataFrame) -> bool:
+    """True when rows are sorted by (unique_id, ds) and no series repeats a timestamp."""
+    ids = frame["unique_id"].to_numpy()
+    ds = frame["ds"].to_numpy()
+    same = ids[1:] == ids[:-1]
+    return bool(np.all(ids[1:] >= ids[:-1]) and np.all(ds[1:][same] > ds[:-1][same]))
 
 
 def _parse_ds(ds: pd.Series, ids: pd.Series) -> pd.Series:

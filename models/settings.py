@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     forecast_wait_seconds: float = Field(
         default=30.0, ge=0, description="Upper bound on how long POST /v1/forecast may wait."
     )
+    torch_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Intra-op threads torch uses per process. Unset: 1 in an API process without inline "
+            "workers (requests run side by side instead), torch's default elsewhere."
+        ),
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
 
