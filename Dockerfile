@@ -7,6 +7,16 @@
 ARG PYTHON_VERSION=3.11
 ARG CUDA_IMAGE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04
 
+# ---- The project's sources, listed once for both images ----------------------------------------
+FROM scratch AS source
+COPY pyproject.toml README.md alembic.ini /src/
+COPY forecaster /src/forecaster
+COPY models /src/models
+COPY migrations /src/migrations
+COPY api /src/api
+COPY worker /src/worker
+COPY cli /src/cli
+
 # ---- API: build a virtual environment with the CPU build of PyTorch --------------------------
 FROM python:${PYTHON_VERSION}-slim AS api-build
 ARG TORCH_SPEC="torch==2.13.0"
@@ -14,13 +24,7 @@ ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /src
-COPY pyproject.toml README.md alembic.ini ./
-COPY forecaster ./forecaster
-COPY models ./models
-COPY migrations ./migrations
-COPY api ./api
-COPY worker ./worker
-COPY cli ./cli
+COPY --from=source /src ./
 RUN /opt/venv/bin/pip install --index-url "$TORCH_INDEX" "$TORCH_SPEC" \
  && /opt/venv/bin/pip install .
 
@@ -46,13 +50,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 python3
  && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/venv
 WORKDIR /src
-COPY pyproject.toml README.md alembic.ini ./
-COPY forecaster ./forecaster
-COPY models ./models
-COPY migrations ./migrations
-COPY api ./api
-COPY worker ./worker
-COPY cli ./cli
+COPY --from=source /src ./
 RUN /opt/venv/bin/pip install "$TORCH_SPEC" \
  && /opt/venv/bin/pip install .
 
