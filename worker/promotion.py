@@ -151,3 +151,17 @@ def _score_champion(
         log.warning("champion could not be loaded", extra={"error": str(exc)})
         return None, f"champion could not be loaded: {exc}"
     return backtest(model, df, metric)
+
+
+def recheck(record: dict[str, Any], current: int | None) -> dict[str, Any]:
+    """The record, with the promotion withdrawn if the alias moved since it was decided.
+
+    ``current`` is the version the alias points at now (read under the model's lock, in the
+    transaction that would move it). With ``if_better`` the decision holds only against the
+    champion it was scored against; a human or another job that moved the alias meanwhile wins.
+    """
+    evaluated = (record.get("champion") or {}).get("version")
+    if not record["promoted"] or record["policy"] != "if_better" or current == evaluated:
+        return record
+    reason = f"the alias moved to version {current} during training; champion not re-scored"
+    return {**record, "promoted": False, "decision": reason}

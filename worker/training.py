@@ -29,10 +29,10 @@ from models.artifacts import ArtifactStore, StoredArtifact
 from models.datasets import read_observations
 from models.db import session_scope
 from models.errors import NotFound
-from models.registry import register_version, resolve_reference, set_alias
+from models.registry import list_aliases, register_version, resolve_reference, set_alias
 from worker import queue
 from worker.lease import LeaseKeeper
-from worker.promotion import PromoteSpec, evaluate
+from worker.promotion import PromoteSpec, evaluate, recheck
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,9 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
         queue.lock(session, job)  # the fence: nothing below commits unless we hold the lease
         version = register_version(session, name, **_version_fields(model, stored, job, spec))
         if record is not None:
+            current = list_aliases(session, name).get(record["alias"])
             record = {
-                **record,
+                **recheck(record, current),
                 "challenger": {**(record["challenger"] or {}), "version": version.version},
             }
             version.promotion = record

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from worker.promotion import Decision, Policy, PromoteSpec, badness, decide
+from worker.promotion import Decision, Policy, PromoteSpec, badness, decide, recheck
 
 
 @pytest.mark.parametrize(
@@ -57,3 +59,33 @@ def test_promote_spec_parses_defaults_and_rejects_unknown_policies() -> None:
     assert PromoteSpec.from_spec(None) is None
     with pytest.raises(ValueError, match="policy"):
         PromoteSpec.from_spec({"alias": "p", "policy": "sometimes"})
+
+
+def _record(policy: str, promoted: bool, champion: int | None) -> dict[str, Any]:
+    return {
+        "alias": "production",
+        "policy": policy,
+        "promoted": promoted,
+        "decision": "challenger 0.8 beats champion 0.9",
+        "champion": None if champion is None else {"version": champion, "score": 0.9},
+        "challenger": {"score": 0.8},
+    }
+
+
+@pytest.mark.parametrize(
+    ("policy", "promoted", "champion", "current", "still_promoted"),
+    [
+        ("if_better", True, 3, 3, True),  # the alias still points at the champion scored
+        ("if_better", True, 3, 4, False),  # moved meanwhile: the newer choice wins
+        ("if_better", True, None, 2, False),  # created meanwhile
+        ("if_better", False, 3, 4, False),  # nothing to withdraw
+        ("always", True, 3, 4, True),  # "always" does not depend on the champion
+    ],
+)
+def test_recheck_withdraws_a_promotion_when_the_alias_moved(
+    policy: str, promoted: bool, champion: int | None, current: int | None, still_promoted: bool
+) -> None:
+    record = recheck(_record(policy, promoted, champion), current)
+    assert record["promoted"] is still_promoted
+    if promoted and not still_promoted:
+        assert f"moved to version {current}" in record["decision"]
