@@ -10,7 +10,12 @@ from typing import Any
 from models.settings import Settings
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is logged.
-_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# uvicorn adds ``color_message`` (the message with terminal colour codes): never useful in a log.
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 def record_extras(record: logging.LogRecord) -> dict[str, Any]:

@@ -34,3 +34,9 @@ def test_json_lines_carry_extras() -> None:
 def test_text_lines_append_extras() -> None:
     line = TextFormatter().format(_record(job_id=7, model="demand"))
     assert line.endswith("request job_id=7 model=demand")
+
+
+def test_uvicorn_colour_copies_of_messages_are_dropped() -> None:
+    record = _record(color_message="\x1b[36mrequest\x1b[0m", job_id=7)
+    assert "color_message" not in json.loads(JsonFormatter().format(record))
+    assert TextFormatter().format(record).endswith("request job_id=7")
