@@ -17,6 +17,7 @@ from api.openapi import request_body
 from api.schemas.common import Cursor, DatasetName, Limit, Page
 from api.schemas.datasets import DatasetOut, IngestOut, ObservationsIn, SeriesOut
 from models import datasets as store
+from models.datasets import DatasetSummary
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -75,14 +76,15 @@ def list_datasets(
     """Datasets with their sizes, newest first."""
     with field_of_store_errors("query.cursor"):
         page = store.list_datasets(session, limit=limit, cursor=cursor)
-    items = [_dataset_out(session, item.name, with_freq=False) for item in page.items]
+    summaries = store.summarize_datasets(session, page.items)
+    items = [_dataset_out(session, summary, with_freq=False) for summary in summaries]
     return Page(items=items, next_cursor=page.next_cursor)
 
 
 @router.get("/{dataset}", response_model=DatasetOut)
 def get_dataset(dataset: DatasetName, session: SessionDep) -> DatasetOut:
     """Series count, points, first and last timestamps and frequency of a dataset."""
-    return _dataset_out(session, dataset, with_freq=True)
+    return _dataset_out(session, store.get_dataset_summary(session, dataset), with_freq=True)
 
 
 @router.get("/{dataset}/series/{unique_id}", response_model=SeriesOut)
@@ -110,8 +112,7 @@ def delete_dataset(dataset: DatasetName, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-def _dataset_out(session: Session, name: str, *, with_freq: bool) -> DatasetOut:
-    summary = store.get_dataset_summary(session, name)
+def _dataset_out(session: Session, summary: DatasetSummary, *, with_freq: bool) -> DatasetOut:
     return DatasetOut(
         name=summary.name,
         created_at=summary.created_at,
@@ -119,5 +120,5 @@ def _dataset_out(session: Session, name: str, *, with_freq: bool) -> DatasetOut:
         points=summary.observations,
         first_ds=summary.first_ds,
         last_ds=summary.last_ds,
-        freq=infer_dataset_freq(session, name) if with_freq and summary.series else None,
+        freq=infer_dataset_freq(session, summary.name) if with_freq and summary.series else None,
     )
