@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import require_api_key
+from api.console import install_console
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, JobCounter, JobFigures
@@ -23,6 +24,7 @@ from api.routes.health import router as health_router
 from api.routes.jobs import router as jobs_router
 from api.routes.models import router as models_router
 from api.routes.schedules import router as schedules_router
+from api.routes.series import router as series_router
 from api.schemas.common import Problem
 from api.schemas.datasets import ObservationsIn
 from api.schemas.forecast import ForecastRequest
@@ -66,6 +68,8 @@ def create_app(
         lifespan=lifespan,
         responses=_ERROR_RESPONSES,
         default_response_class=FastJSONResponse,
+        docs_url=None,  # served from local assets by install_console
+        redoc_url=None,
     )
     app.state.services = services
     app.state.settings = settings
@@ -73,6 +77,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(_v1_router())
     install_body_schemas(app, [ObservationsIn, ForecastRequest])
+    install_console(app)
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, observe=services.metrics.observe_request)
     return app
@@ -80,7 +85,8 @@ def create_app(
 
 def _v1_router() -> APIRouter:
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
-    for router in (datasets_router, models_router, jobs_router, schedules_router, forecast_router):
+    routers = (datasets_router, series_router, models_router, jobs_router, schedules_router)
+    for router in (*routers, forecast_router):
         v1.include_router(router)
     return v1
 

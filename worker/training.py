@@ -35,6 +35,8 @@ from worker.lease import LeaseKeeper
 from worker.promotion import PromoteSpec, evaluate, recheck
 
 log = logging.getLogger(__name__)
+# Epochs kept in a running job's progress for its loss curves (a few KiB of JSON at most).
+HISTORY_EPOCHS = 100
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,20 @@ class ProgressReporter:
         """Report for the job ``lease`` holds, timing from now."""
         self.lease = lease
         self.started = time.monotonic()
+        self.history: list[list[Any]] = []
 
     def __call__(self, progress: EpochProgress) -> None:
         """Record one finished epoch (this heartbeats the lease too)."""
-        self.lease.beat(self.snapshot(progress, time.monotonic() - self.started))
+        snapshot = self.snapshot(progress, time.monotonic() - self.started)
+        snapshot["history"] = self.remember(progress)
+        self.lease.beat(snapshot)
+
+    def remember(self, progress: EpochProgress) -> list[list[Any]]:
+        """The last ``HISTORY_EPOCHS`` epochs as ``[member, epoch, train_loss, val_score]``:
+        the loss curves a client draws, even when it starts watching mid-job."""
+        point = [progress.member, progress.epoch, progress.train_loss, progress.val_score]
+        self.history = [*self.history, point][-HISTORY_EPOCHS:]
+        return self.history
 
     @staticmethod
     def snapshot(progress: EpochProgress, elapsed_s: float) -> dict[str, Any]:

@@ -56,3 +56,12 @@ class SeriesOut(Schema):
     unique_id: str
     ds: list[datetime]
     y: list[float]
+
+
+class SeriesSummaryOut(Schema):
+    """One series of a dataset: its size and time span."""
+
+    unique_id: str
+    points: int
+    first_ds: datetime | None = None
+    last_ds: datetime | None = None

@@ -86,6 +86,9 @@ def test_worker_runs_a_train_and_a_forecast_job_on_sqlite(
     assert trained.result == {"model": "m", "version": 1}
     assert trained.progress is not None
     assert trained.progress["epoch"] == trained.progress["epochs"] == 1
+    # One epoch of one member: the loss-curve history holds exactly that epoch's figures.
+    progress = trained.progress
+    assert progress["history"] == [[0, 1, progress["train_loss"], progress["val_score"]]]
     assert trained.promotion is not None
     assert trained.promotion["promoted"] is True
     (version,) = versions(sessions, "m")
