@@ -139,10 +139,8 @@ def forecast_on_series_page(page: Page, service: Served) -> None:
     ]
     # Columns: 95% low, 80% low, median, 80% high, 95% high: a fan never crosses itself.
     assert all(r == sorted(r) for r in table), table
-    answer = httpx.post(
-        f"{service.url}/v1/forecast",
-        json={"model": "demand@1", "horizon": HORIZON, "dataset": "sales", "unique_ids": ["store-1"]},
-    ).json()["forecasts"][0]
+    body = {"model": "demand@1", "horizon": HORIZON, "dataset": "sales", "unique_ids": ["store-1"]}
+    answer = httpx.post(f"{service.url}/v1/forecast", json=body).json()["forecasts"][0]
     assert [r[2] for r in table] == pytest.approx(answer["quantiles"]["0.5"], abs=1e-3)
     fan = fan_chart(page)
     assert fan["points"] == 24 * 14 + HORIZON
@@ -156,13 +154,15 @@ def fan_chart(page: Page) -> dict[str, Any]:
         """() => {
         const u = document.getElementById("fan-chart")._uplot;
         const paths = {};
+        const named = ["95% low", "80% low", "median", "actual"];
         for (const s of u.series.slice(1)) {
-            if (["95% low", "80% low", "median", "actual"].includes(s.label)) paths[s.label] = !!s._paths;
+            if (named.includes(s.label)) paths[s.label] = !!s._paths;
         }
         // Pixels right of the last observation tinted by the bands (blue over white).
         const lastSeen = u.data[0][u.data[0].length - 13];
         const left = Math.ceil(u.valToPos(lastSeen, "x", true)) + 2;
-        const img = u.ctx.getImageData(left, 0, u.ctx.canvas.width - left, u.ctx.canvas.height).data;
+        const canvas = u.ctx.canvas;
+        const img = u.ctx.getImageData(left, 0, canvas.width - left, canvas.height).data;
         let bandPixels = 0;
         for (let i = 0; i < img.length; i += 4) {
             const [r, g, b] = [img[i], img[i + 1], img[i + 2]];
