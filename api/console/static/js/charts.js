@@ -62,12 +62,17 @@ function fitWidth(el, chart) {
   observer.observe(el);
 }
 
+/** Record the first time NAME happened, in ms since navigation start (bench/console.py). */
+function mark(name) {
+  window.__consoleTimings = window.__consoleTimings || {};
+  if (!(name in window.__consoleTimings)) window.__consoleTimings[name] = performance.now();
+}
+
 /** Mark the container when drawn (tests and the timing figures read it). */
 function drawnHook(el, name) {
   return (u) => {
     el.dataset.drawn = String(u.data[0].length);
-    window.__consoleTimings = window.__consoleTimings || {};
-    if (!(name in window.__consoleTimings)) window.__consoleTimings[name] = performance.now();
+    mark(name);
   };
 }
 
@@ -111,7 +116,8 @@ const toSeconds = (stamp) => Date.parse(stamp) / 1000;
  * History with a fan chart: median, 80% and 95% bands of FORECAST (from quantiles 0.1/0.9 and
  * 0.025/0.975), and optionally a LOGGED earlier forecast with the actuals drawn over it.
  */
-export function fanChart(el, { history, forecast, logged, name = "fan" }) {
+export function fanChart(el, { history, forecast, logged, name = forecast ? "fan_forecast" : "fan_history" }) {
+  mark(`${name}_start`);
   const stamps = history.ds.map(toSeconds);
   const extra = [forecast, logged].filter(Boolean).flatMap((f) => f.ds.map(toSeconds));
   const x = mergeSorted(stamps, extra);

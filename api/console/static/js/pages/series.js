@@ -7,6 +7,11 @@ import { forecastCsv, modelRefs } from "./shared.js";
 
 export async function render(ctx) {
   const p = params();
+  // Everything the page needs is asked for at once; the history is drawn as soon as it arrives.
+  const wanted = p.dataset && p.id ? {
+    series: api(`/v1/datasets/${enc(p.dataset)}/series/${enc(p.id)}`),
+    refs: modelRefs(),
+  } : null;
   const datasets = await allPages("/v1/datasets");
   const dataset = p.dataset || (datasets[0] && datasets[0].name);
   if (!dataset) {
@@ -19,7 +24,7 @@ export async function render(ctx) {
   const main = h("div", { class: "series-main" });
   clear(ctx.view, h("h1", {}, "Series ", picker), h("div", { class: "split" }, finder, main));
   searchBox(finder, dataset, p.id);
-  if (p.id) await seriesView(main, dataset, p.id, p.model);
+  if (wanted) await seriesView(main, dataset, p.id, p.model, wanted);
   else clear(main, h("p", { class: "muted" }, "Pick a series on the left."));
 }
 
@@ -54,15 +59,11 @@ function searchBox(box, dataset, selected) {
   load(false);
 }
 
-async function seriesView(main, dataset, id, chosenModel) {
-  const [series, refs] = await Promise.all([
-    api(`/v1/datasets/${enc(dataset)}/series/${enc(id)}`),
-    modelRefs(),
-  ]);
+async function seriesView(main, dataset, id, chosenModel, wanted) {
+  const series = await wanted.series;
   const chartBox = h("div", { class: "chart", id: "fan-chart" });
   const side = h("div", { class: "forecast-side" });
-  const model = h("select", { id: "model-select" }, h("option", { value: "" }, "— no forecast —"),
-    refs.map((r) => h("option", { value: r.ref, selected: r.ref === chosenModel }, r.label)));
+  const model = h("select", { id: "model-select" }, h("option", { value: "" }, "— no forecast —"));
   const horizon = h("input", { id: "horizon", type: "number", min: 1, max: 10000, placeholder: "model's", style: "width:6em" });
   const run = h("button", { class: "primary", id: "run-forecast" }, "Forecast");
   clear(main,
@@ -71,6 +72,8 @@ async function seriesView(main, dataset, id, chosenModel) {
       h("span", { class: "muted hint" }, "Drag to zoom, wheel to zoom, shift+drag to pan, double-click to reset.")),
     chartBox, side);
   fanChart(chartBox, { history: series });
+  const refs = await wanted.refs;
+  model.append(...refs.map((r) => h("option", { value: r.ref, selected: r.ref === chosenModel }, r.label)));
   const draw = async () => {
     clear(side);
     if (!model.value) { fanChart(chartBox, { history: series }); return; }
