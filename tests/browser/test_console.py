@@ -63,6 +63,7 @@ def test_upload_train_watch_forecast_promote(
     assert len(epochs) >= 2, f"the epoch shown never changed: {epochs}\n{service.output()}"
     forecast_on_series_page(page, service)
     promote(page, service)
+    forecast_page_download(page, service)
     assert_clean(watched)
 
 
@@ -130,6 +131,10 @@ def train_and_watch(page: Page, service: Served) -> list[str]:
 
 
 def forecast_on_series_page(page: Page, service: Served) -> None:
+    page.goto(f"{service.url}/#/series?dataset=sales")
+    page.fill("#series-search", "ORE-3")  # case-insensitive substring search, served by the API
+    expect(page.locator(".series-list li")).to_have_count(1)
+    expect(page.locator(".series-list li")).to_contain_text("store-3")
     page.goto(f"{service.url}/#/series?dataset=sales&id=store-1&model=demand@1")
     rows = page.locator("#forecast-table tbody tr")
     expect(rows).to_have_count(HORIZON)
@@ -181,3 +186,55 @@ def promote(page: Page, service: Served) -> None:
     expect(page.locator("table.aliases")).to_contain_text("production")
     model = httpx.get(f"{service.url}/v1/models/demand").json()
     assert model["aliases"] == {"production": 1}
+
+
+def forecast_page_download(page: Page, service: Served) -> None:
+    """Start a forecast from the Forecast page and download it as CSV."""
+    page.goto(f"{service.url}/#/forecast")
+    page.select_option("#fc-dataset", "sales")
+    page.fill("#fc-ids", "store-0, store-2")
+    page.select_option("#fc-model", "demand@production")
+    page.click("#fc-run")
+    expect(page.locator("#forecast-result .card h2")).to_contain_text("2 series by demand v1")
+    with page.expect_download() as download:
+        page.click("#fc-download")
+    frame = pd.read_csv(download.value.path())
+    quantiles = ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
+    assert list(frame.columns) == ["unique_id", "ds", "mean", *quantiles]
+    assert frame.groupby("unique_id").size().to_dict() == {"store-0": HORIZON, "store-2": HORIZON}
+
+
+def test_schedules_and_cancelling_a_job(browser: Browser, service: Served, tmp_path: Path) -> None:
+    with httpx.Client(base_url=service.url, timeout=30) as client:
+        schedule_and_cancel(browser, service, client, tmp_path)
+
+
+def schedule_and_cancel(
+    browser: Browser, service: Served, client: httpx.Client, tmp_path: Path
+) -> None:
+    csv = demand_csv(tmp_path / "cancel.csv", series=2, points=24 * 10).read_bytes()
+    client.put(
+        "/v1/datasets/cancel-me/observations", content=csv, headers={"content-type": "text/csv"}
+    ).raise_for_status()
+    watched = watch(browser, service.url)
+    page = watched.page
+    page.goto(f"{service.url}/#/schedules")
+    page.fill("#schedule-model", "nightly")
+    page.fill("#schedule-cron", "30 2 * * *")
+    page.fill("#schedule-tz", "Europe/Berlin")
+    page.select_option("#schedule-dataset", "cancel-me")
+    page.click("#schedule-submit")
+    row = page.locator("table.schedules tbody tr", has_text="nightly")
+    expect(row).to_contain_text("Europe/Berlin")
+    expect(row.locator("li")).to_have_count(3)  # the next three runs
+    row.locator("button.toggle").click()
+    expect(row.locator(".badge")).to_have_text("disabled")
+    long = {"hidden_size": 4, "epochs": 100_000, "patience": 100_000, "time_budget_s": 120}
+    job = client.post(
+        "/v1/models/slow/train", json={"dataset": "cancel-me", "horizon": 6, "config": long}
+    ).json()
+    page.goto(f"{service.url}/#/jobs?id={job['id']}")
+    page.click("#cancel-job")
+    expect(page.locator(".badge.cancelled")).to_be_visible(timeout=60_000)
+    assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "cancelled"
+    assert_clean(watched)

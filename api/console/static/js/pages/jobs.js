@@ -73,13 +73,20 @@ async function jobPage(ctx, id) {
   const head = h("div");
   const curve = h("div", { class: "chart", id: "loss-chart" });
   const detail = h("div");
-  clear(ctx.view, h("h1", {}, link("jobs", {}, "Jobs"), ` / #${id}`), head, card("Loss curves", curve), detail);
+  // Built once (not with each refresh), so a click never lands on a replaced button.
+  const cancel = action("Cancel", async () => {
+    await api(`/v1/jobs/${id}/cancel`, { method: "POST" });
+    return "cancel requested: a queued job stops at once, a running one at its next epoch";
+  }, { id: "cancel-job" });
+  clear(ctx.view, h("h1", {}, link("jobs", {}, "Jobs"), ` / #${id} `, cancel), head,
+    card("Loss curves", curve), detail);
   const seen = new Map(); // "member:epoch" -> [train_loss, val_score], from every poll
   let drawnPoints = -1;
   const refresh = async () => {
     const job = await api(`/v1/jobs/${id}`);
     if (!ctx.current()) return;
     collect(seen, job.progress);
+    cancel.hidden = FINISHED.has(job.status);
     clear(head, summaryView(job));
     if (seen.size !== drawnPoints) {
       drawnPoints = seen.size;
@@ -121,12 +128,8 @@ function drawCurves(box, seen) {
 
 function summaryView(job) {
   const p = job.progress || {};
-  const cancel = FINISHED.has(job.status) || job.cancel_requested ? null : action("Cancel", async () => {
-    await api(`/v1/jobs/${job.id}/cancel`, { method: "POST" });
-    return "cancel requested";
-  }, { id: "cancel-job" });
-  return card(null, h("p", {}, badge(job.status), " ", job.kind, job.model ? ` of ${job.model}` : "", " ", cancel,
-    job.cancel_requested && !FINISHED.has(job.status) ? h("span", { class: "muted" }, " cancel requested") : null),
+  return card(null, h("p", {}, badge(job.status), " ", job.kind, job.model ? ` of ${job.model}` : "",
+    job.cancel_requested && !FINISHED.has(job.status) ? h("span", { class: "muted" }, " (cancel requested)") : null),
   facts([
     ["progress", progressBar(job)],
     ["epoch", h("span", { id: "job-epoch" }, p.epoch ? `${p.epoch} of ${p.epochs}` : "–")],

@@ -53,6 +53,6 @@ async function createForm(onDone) {
     }
   } }, h("label", {}, "Model ", model), h("label", {}, "Cron ", cron), h("label", {}, "Time zone ", tz),
   h("label", {}, "Dataset ", dataset), h("label", {}, "Horizon ", horizon), policy,
-  h("button", { type: "submit", class: "primary" }, "Create"));
+  h("button", { type: "submit", class: "primary", id: "schedule-submit" }, "Create"));
   return h("div", {}, form, out);
 }
