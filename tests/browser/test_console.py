@@ -64,6 +64,7 @@ def test_upload_train_watch_forecast_promote(
     forecast_on_series_page(page, service)
     promote(page, service)
     forecast_page_download(page, service)
+    accuracy_page(page, service)
     assert_clean(watched)
 
 
@@ -238,3 +239,13 @@ def schedule_and_cancel(
     expect(page.locator(".badge.cancelled")).to_be_visible(timeout=60_000)
     assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "cancelled"
     assert_clean(watched)
+
+
+def accuracy_page(page: Page, service: Served) -> None:
+    """Live accuracy where the server scores logged forecasts; else said to be not available."""
+    paths = httpx.get(f"{service.url}/openapi.json").json()["paths"]
+    page.goto(f"{service.url}/#/accuracy?model=demand")
+    if "/v1/models/{model}/accuracy" in paths:
+        expect(page.locator(".card", has_text="Live against the backtest")).to_be_visible()
+    else:
+        expect(page.locator(".not-available")).to_contain_text("not available on this server")

@@ -86,6 +86,7 @@ export function lineChart(el, { x, series, bands = [], time = true, height = 260
     height,
     cursor: { drag: { x: true, y: false }, points: { size: 6 } },
     scales: { x: { time } },
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"), // axes in UTC, as the tables
     axes: [time ? {} : { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, { label: yLabel, size: 64 }],
     series: [{ label: time ? "time" : "step" }, ...series.map((s) => ({
       label: s.label,
