@@ -27,7 +27,7 @@ QUICK_FIELDS: dict[str, Any] = {
     "batch_size": 128,
 }
 BASE_BUDGET_S = 1.5  # training seconds for the smallest request
-BUDGET_S_PER_1K_POINTS = 0.12  # 20 series of 1,464 points: about 5 s
+BUDGET_S_PER_1K_POINTS = 0.08  # 20 series of 1,464 points: about 3.8 s
 MAX_QUICK_BUDGET_S = 20.0
 
 
