@@ -22,6 +22,7 @@ from forecaster.baselines import seasonal_naive
 from forecaster.calendar import seasonality
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, model_levels
 from forecaster.data import FillPolicy, prepare
+from forecaster.errors import InvalidDataError
 from forecaster.estimator import Forecaster
 from forecaster.predict import forecast_frame
 from forecaster.records import forecast_records
@@ -56,9 +57,14 @@ def quick_forecast(
     should_stop: Callable[[], bool] | None = None,
 ) -> QuickAnswer:
     """Train on ``df`` minus each series' last ``horizon`` points, check, forecast (see module)."""
-    model = Forecaster(config).fit(
-        held_out_training(df, horizon), horizon, freq, progress, should_stop
-    )
+    prepare(df, freq, config.fill)  # content errors are reported on the data as posted
+    try:
+        model = Forecaster(config).fit(
+            held_out_training(df, horizon), horizon, freq, progress, should_stop
+        )
+    except InvalidDataError as exc:  # too short once the held-out window is set aside
+        note = f"{exc.reason} after the last {horizon} points are held out to check the network"
+        raise InvalidDataError(note, exc.series) from exc
     check = network_vs_baseline(model, df)
     model.metrics = check["scores"]  # the honest scores are what a saved version reports
     if check["network_wins"]:

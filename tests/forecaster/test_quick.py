@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster import ForecastConfig
+from forecaster import ForecastConfig, InvalidDataError
 from forecaster.quick import (
     answer_record,
     baseline_forecast,
@@ -104,3 +104,10 @@ def test_a_network_that_wins_answers_from_the_full_history() -> None:
     assert (first == last + pd.Timedelta(hours=1)).all()
     assert answer.model is not None
     pd.testing.assert_frame_equal(answer.model.predict(df, 6), answer.prediction)
+
+
+def test_series_too_short_to_hold_out_a_window_are_refused_with_the_reason() -> None:
+    df = seasonal_frame(n_series=1, length=30)  # 18 points to train on; 24 needed
+    with pytest.raises(InvalidDataError, match="held out to check the network") as raised:
+        quick_forecast(df, 12, TINY)
+    assert raised.value.series == "s0"
