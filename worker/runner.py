@@ -124,10 +124,11 @@ class Worker:
 
     def _claim(self, kinds: Collection[JobKind] | None = None) -> ClaimedJob | None:
         now = datetime.now(UTC)
-        with session_scope(self._sessions) as session:
-            recovered = queue.requeue_expired(session, now, self.policy)
-        if recovered:
-            log.warning("recovered jobs with expired leases", extra={"job_ids": recovered})
+        if kinds is None:  # the general slots sweep; the lane polls too often to sweep each time
+            with session_scope(self._sessions) as session:
+                recovered = queue.requeue_expired(session, now, self.policy)
+            if recovered:
+                log.warning("recovered jobs with expired leases", extra={"job_ids": recovered})
         with session_scope(self._sessions) as session:
             job = queue.claim(session, self.worker_id, now, self.settings.lease_seconds, kinds)
         if job is not None:
