@@ -217,7 +217,10 @@ def render(rows: list[dict[str, Any]], n_single: int) -> str:
     lines = [
         f"Command: `.venv/bin/python bench/adhoc.py --series {n_single}`. Date: {today}. Machine: "
         f"{platform.machine()}, {os.cpu_count()} cores, one `forecaster worker` and "
-        "`forecaster serve` on SQLite, the service's defaults (no config, no deadline given).",
+        "`forecaster serve` on SQLite, the service's defaults (no config, no deadline given). "
+        f"Load average at the end: {os.getloadavg()[0]:.1f} (a shared machine: other "
+        "developers' tests and benchmarks ran meanwhile, so latencies are pessimistic and the "
+        "time-budgeted network trained fewer epochs than it would alone).",
         "",
         "| phase | requests | p50 s | p95 s | network | lost_to_baseline | deadline |",
         "|---|---:|---:|---:|---:|---:|---:|",

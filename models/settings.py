@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         default=0.05, gt=0, description="How often an idle forecast-lane slot looks for jobs."
     )
     worker_train_nice: int = Field(
-        default=10,
+        default=5,  # a third of the CPU weight: on shared machines more starves training
         ge=0,
         le=19,
         description="Nice increment of training job threads, so forecast jobs get the cores.",

@@ -51,7 +51,7 @@ def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
         ProgressReporter(ctx.lease),
         ctx.lease.should_stop,
     )
-    result = jsonable(answer_record(answer))
+    result = {"model": None, **jsonable(answer_record(answer))}  # the answer's shape
     with session_scope(ctx.sessions) as session:
         queue.lock(session, ctx.job)  # the fence: nothing below commits unless we hold the lease
         version_id = _keep(ctx, answer, spec, result, session)

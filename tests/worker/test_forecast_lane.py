@@ -113,6 +113,8 @@ def test_save_as_keeps_the_network_and_it_forecasts_the_same_numbers(
     assert answer["method"] == "network"
     assert answer["fallback"] is None
     assert answer["model"] == {"name": "kept", "version": 1}
+    result = client.get(f"/v1/jobs/{answer['job_id']}").json()["result"]
+    assert result == {key: value for key, value in answer.items() if key != "job_id"}
     [version] = versions(sessions, "kept")
     assert version.job_id == answer["job_id"]
     assert version.horizon == 6
