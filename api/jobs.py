@@ -65,8 +65,19 @@ def _job_by_key(session: Session, key: str) -> Job | None:
 def enqueue_forecast(session: Session, settings: Settings, spec: dict[str, Any]) -> Job:
     """Queue a "forecast" job: the worker fits on the posted series and stores the answer."""
     return job_store.enqueue(
-        session, None, spec, max_attempts=settings.max_attempts, kind=JobKind.FORECAST
+        session,
+        spec.get("save_as"),  # the model its network will be kept as, if any
+        spec,
+        max_attempts=settings.max_attempts,
+        kind=JobKind.FORECAST,
     )
+
+
+def light_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A job's spec as reads show it: posted series replaced by their counts and hash."""
+    if "series" not in spec:
+        return spec
+    return {key: value for key, value in spec.items() if key != "series"}
 
 
 def job_out(job: Job) -> JobOut:
@@ -78,7 +89,7 @@ def job_out(job: Job) -> JobOut:
         kind=str(job.kind),
         model=job.model_name,
         status=str(job.status),
-        spec=job.spec,
+        spec=light_spec(job.spec),
         attempts=job.attempts,
         max_attempts=job.max_attempts,
         cancel_requested=job.cancel_requested,

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_WAIT_SECONDS = 600.0  # the most POST /v1/forecast may wait; its schema states the same bound
+
 
 class Settings(BaseSettings):
     """Every setting of the service; README's configuration reference documents each one."""
@@ -34,6 +36,29 @@ class Settings(BaseSettings):
         default="auto", description="Training device for workers: auto picks CUDA when present."
     )
     worker_concurrency: int = Field(default=1, ge=1, description="Jobs one worker runs at once.")
+    # --- instant forecasts (posted series, no model): their lane, deadline and waits ---
+    worker_forecast_slots: int = Field(
+        default=1,
+        ge=0,
+        description="Extra slots per worker that run only forecast jobs (the forecast lane).",
+    )
+    forecast_poll_seconds: float = Field(
+        default=0.05, gt=0, description="How often an idle forecast-lane slot looks for jobs."
+    )
+    worker_train_nice: int = Field(
+        default=5,  # a third of the CPU weight: on shared machines more starves training
+        ge=0,
+        le=19,
+        description="Nice increment of training job threads, so forecast jobs get the cores.",
+    )
+    forecast_deadline_seconds: float = Field(
+        default=8.0,
+        gt=0,
+        description=(
+            "POST /v1/forecast without a model: default deadline_s, after which the baseline "
+            "answers (200, fallback reason deadline)."
+        ),
+    )
     lease_seconds: float = Field(
         default=60.0, gt=0, description="How long a claimed job stays leased without a heartbeat."
     )
@@ -64,7 +89,13 @@ class Settings(BaseSettings):
         default=16, ge=1, description="Loaded models kept in the API's LRU cache."
     )
     forecast_wait_seconds: float = Field(
-        default=30.0, ge=0, description="Upper bound on how long POST /v1/forecast may wait."
+        default=MAX_WAIT_SECONDS,
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description=(
+            "Upper bound on how long POST /v1/forecast may wait (wait_seconds and deadline_s "
+            "above it are refused with 422, never cut silently)."
+        ),
     )
     torch_threads: int | None = Field(
         default=None,

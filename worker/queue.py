@@ -11,6 +11,7 @@ change nothing. Every function takes ``now``; none commits (the caller owns the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -62,14 +63,24 @@ def _lease(now: datetime, lease_seconds: float) -> datetime:
 
 
 def claim(
-    session: Session, worker_id: str, now: datetime, lease_seconds: float
+    session: Session,
+    worker_id: str,
+    now: datetime,
+    lease_seconds: float,
+    kinds: Collection[JobKind] | None = None,
 ) -> ClaimedJob | None:
-    """Take the oldest runnable queued job, lease it to ``worker_id``; None when there is none."""
+    """Take the oldest runnable queued job (of ``kinds``, any kind when None), lease it to
+    ``worker_id``; None when there is none."""
+    runnable = [
+        Job.status == JobStatus.QUEUED,
+        Job.run_after <= now,
+        Job.cancel_requested.is_(False),
+    ]
+    if kinds is not None:
+        runnable.append(Job.kind.in_(list(kinds)))
     pick = (
         select(Job.id)
-        .where(
-            Job.status == JobStatus.QUEUED, Job.run_after <= now, Job.cancel_requested.is_(False)
-        )
+        .where(*runnable)
         .order_by(Job.run_after, Job.id)
         .limit(1)
         .with_for_update(skip_locked=True)

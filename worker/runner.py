@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,11 +25,12 @@ from models.db import DatabaseUnavailable, make_engine, make_session_factory, se
 from models.settings import Settings
 from models.tables import JobKind
 from worker import queue
+from worker.forecasting import FORECAST_LANE, run_forecast_job, warm_up
 from worker.lease import LeaseKeeper
-from worker.process import install_stop_handlers, new_worker_id
+from worker.process import install_stop_handlers, lower_thread_priority, new_worker_id
 from worker.queue import ClaimedJob, LeaseLostError
 from worker.retry import RetryPolicy
-from worker.training import JobContext, run_forecast_job, run_training_job
+from worker.training import JobContext, run_training_job
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ def resolve_device(setting: str) -> str:
 
 
 class Worker:
-    """Claims queued jobs and runs them, one at a time per slot (``worker_concurrency``)."""
+    """Claims queued jobs and runs them, one at a time per slot: ``worker_concurrency`` slots
+    take any job, ``worker_forecast_slots`` more (the forecast lane) only forecast jobs."""
 
     def __init__(
         self,
@@ -79,6 +81,9 @@ class Worker:
         slots = [
             threading.Thread(target=self._loop, args=(stop,), name=f"slot-{i}", daemon=True)
             for i in range(self.settings.worker_concurrency)
+        ] + [
+            threading.Thread(target=self._lane, args=(stop,), name=f"lane-{i}", daemon=True)
+            for i in range(self.settings.worker_forecast_slots)
         ]
         for slot in slots:
             slot.start()
@@ -86,31 +91,46 @@ class Worker:
             slot.join()
         log.info("worker stopped", extra={"worker_id": self.worker_id})
 
-    def run_once(self, stop: threading.Event | None = None) -> bool:
-        """Claim and run at most one job; False when none was runnable."""
-        job = self._claim()
+    def run_once(
+        self, stop: threading.Event | None = None, kinds: Collection[JobKind] | None = None
+    ) -> bool:
+        """Claim and run at most one job (of ``kinds``; any when None); False when none was
+        runnable."""
+        job = self._claim(kinds)
         if job is not None:
             self._run_claimed(job, stop or threading.Event())
         return job is not None
 
-    def _loop(self, stop: threading.Event) -> None:
+    def _loop(
+        self,
+        stop: threading.Event,
+        kinds: Collection[JobKind] | None = None,
+        poll_seconds: float | None = None,
+    ) -> None:
+        poll = self.settings.worker_poll_seconds if poll_seconds is None else poll_seconds
         while not stop.is_set():
             try:
-                ran = self.run_once(stop)
+                ran = self.run_once(stop, kinds)
             except DatabaseUnavailable as exc:
                 log.warning("database unavailable", extra={"error": str(exc)})
                 ran = False
             if not ran:
-                stop.wait(self.settings.worker_poll_seconds)
+                stop.wait(poll)
 
-    def _claim(self) -> ClaimedJob | None:
+    def _lane(self, stop: threading.Event) -> None:
+        """A forecast-lane slot: warm torch up, then claim only forecast jobs, polling often."""
+        warm_up(self.device)
+        self._loop(stop, FORECAST_LANE, self.settings.forecast_poll_seconds)
+
+    def _claim(self, kinds: Collection[JobKind] | None = None) -> ClaimedJob | None:
         now = datetime.now(UTC)
+        if kinds is None:  # the general slots sweep; the lane polls too often to sweep each time
+            with session_scope(self._sessions) as session:
+                recovered = queue.requeue_expired(session, now, self.policy)
+            if recovered:
+                log.warning("recovered jobs with expired leases", extra={"job_ids": recovered})
         with session_scope(self._sessions) as session:
-            recovered = queue.requeue_expired(session, now, self.policy)
-        if recovered:
-            log.warning("recovered jobs with expired leases", extra={"job_ids": recovered})
-        with session_scope(self._sessions) as session:
-            job = queue.claim(session, self.worker_id, now, self.settings.lease_seconds)
+            job = queue.claim(session, self.worker_id, now, self.settings.lease_seconds, kinds)
         if job is not None:
             log.info("job claimed", extra=self._extra(job, attempt=job.attempt))
         return job
@@ -156,6 +176,8 @@ class Worker:
         """Run the job's handler and record how it ended (in the job's own thread)."""
         job = lease.job
         ctx = JobContext(lease=lease, sessions=self._sessions, store=self.store, device=self.device)
+        if job.kind == JobKind.TRAIN:
+            lower_thread_priority(self.settings.worker_train_nice)  # the forecast lane comes first
         try:
             result = HANDLERS[job.kind](ctx)
         except TrainingCancelled:

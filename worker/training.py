@@ -1,5 +1,4 @@
-"""Running one claimed job: a "train" job registers a model version, a "forecast" job stores
-its forecast on the job.
+"""Running one claimed "train" job: it registers a model version (forecasts: worker.forecasting).
 
 Training reads the dataset, fits the core's Forecaster (writing progress to the job row and
 stopping at an epoch boundary when told to), saves the artifact into the content-addressed
@@ -24,7 +23,6 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecaster import EpochProgress, ForecastConfig, Forecaster
-from forecaster.records import forecast_records
 from models.artifacts import ArtifactStore, StoredArtifact
 from models.datasets import read_observations
 from models.db import session_scope
@@ -123,14 +121,14 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
         df = read_observations(session, spec["dataset"], unique_ids=spec.get("unique_ids"))
     config = build_config(spec.get("config"), ctx.device)
     model = _fit(ctx, config, df, spec)
-    stored = _save(model, ctx.store)
+    stored = save_artifact(model, ctx.store)
     promote = PromoteSpec.from_spec(spec.get("promote"))
     record = (
         None if promote is None else evaluate(promote, model, _champion(ctx, name, promote), df)
     )
     with session_scope(ctx.sessions) as session:
         queue.lock(session, job)  # the fence: nothing below commits unless we hold the lease
-        version = register_version(session, name, **_version_fields(model, stored, job, spec))
+        version = register_version(session, name, **version_fields(model, stored, job, spec))
         if record is not None:
             current = list_aliases(session, name).get(record["alias"])
             record = {
@@ -152,20 +150,6 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
     log.info(
         "version registered", extra={"job_id": job.id, "model": name, "version": version.version}
     )
-    return result
-
-
-def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
-    """Fit on the inline series of a "forecast" job and store the forecast as its result."""
-    spec = ctx.job.spec
-    df = series_frame(spec["series"])
-    quantiles = tuple(spec["quantiles"]) if spec.get("quantiles") else None
-    config = build_config(spec.get("config"), ctx.device, quantiles=quantiles)
-    model = _fit(ctx, config, df, spec)
-    result = {"forecasts": forecast_records(model.predict(df, horizon=int(spec["horizon"])))}
-    with session_scope(ctx.sessions) as session:
-        queue.lock(session, ctx.job)
-        queue.complete(session, ctx.job, datetime.now(UTC), result=result)
     return result
 
 
@@ -205,7 +189,8 @@ def _fit(
     )
 
 
-def _save(model: Forecaster, store: ArtifactStore) -> StoredArtifact:
+def save_artifact(model: Forecaster, store: ArtifactStore) -> StoredArtifact:
+    """Write ``model`` into the content-addressed store."""
     with tempfile.TemporaryDirectory(prefix="forecaster-job-") as tmp:
         directory = Path(tmp) / "model"
         directory.mkdir()
@@ -226,9 +211,10 @@ def _champion(
     return number, lambda: Forecaster.load(ctx.store.open(sha256), device=ctx.device)
 
 
-def _version_fields(
+def version_fields(
     model: Forecaster, stored: StoredArtifact, job: queue.ClaimedJob, spec: dict[str, Any]
 ) -> dict[str, Any]:
+    """The ModelVersion columns of a model trained by ``job``."""
     return {
         "horizon": model.horizon,
         "freq": model.freq,

@@ -2,37 +2,28 @@
 
 With a model the path is read-only: one short read transaction (resolve the reference, maybe read
 the dataset), then the cached model predicts every series in one call, outside any transaction.
-Without a model a "forecast" job is committed first, then its row is polled until it finishes or
-the wait runs out (200 with the forecast, or 202 with the job's URL).
+Without a model the request is a "forecast" job in its own lane, answered within a deadline
+(``api.instant``).
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import Services, ServicesDep
-from api.errors import InvalidFieldError, field_of_store_errors, problem
+from api.errors import InvalidFieldError, field_of_store_errors
 from api.forecasting import forecasts_json, history_frame, predict, recent
-from api.jobs import enqueue_forecast, job_out
+from api.instant import forecast_without_model
 from api.openapi import request_body
 from api.responses import FastJSONResponse
 from api.schemas.common import Problem
 from api.schemas.forecast import ForecastOut, ForecastRequest
 from api.schemas.jobs import JobOut
 from models import datasets, registry
-from models import jobs as job_store
-from models.db import session_scope
-from models.tables import Job, JobStatus
 
 router = APIRouter(tags=["forecast"])
-
-POLL_SECONDS = 0.1
 
 
 @router.post(
@@ -40,7 +31,7 @@ POLL_SECONDS = 0.1
     response_model=ForecastOut,
     openapi_extra=request_body(ForecastRequest),
     responses={
-        202: {"model": JobOut, "description": "Still training: poll the job at Location."},
+        202: {"model": JobOut, "description": "wait_seconds ran out: poll the job at Location."},
         409: {"model": Problem, "description": "The forecast job was cancelled."},
     },
 )
@@ -53,7 +44,7 @@ async def forecast(request: Request, services: ServicesDep) -> JSONResponse:
     raw = await request.body()
     outcome = await run_in_threadpool(_parse_and_predict, services, raw)
     if isinstance(outcome, ForecastRequest):
-        return await forecast_with_job(services, outcome)
+        return await forecast_without_model(services, outcome)
     return outcome
 
 
@@ -86,59 +77,3 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
     prediction = predict(model, recent(history, model.min_history), body.horizon, trained_horizon)
     forecasts = forecasts_json(prediction, body.quantiles)
     return FastJSONResponse({"model": {"name": name, "version": number}, "forecasts": forecasts})
-
-
-async def forecast_with_job(services: Services, body: ForecastRequest) -> JSONResponse:
-    """Queue a forecast job and wait for it, within the configured bound."""
-    settings = services.settings
-    job_id = await run_in_threadpool(_enqueue, services, _job_spec(body))
-    limit = settings.forecast_wait_seconds
-    wait = min(body.wait_seconds, limit) if body.wait_seconds is not None else limit
-    deadline = time.monotonic() + wait
-    while True:
-        job = await run_in_threadpool(_read_job, services, job_id)
-        if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
-            return _finished(job)
-        if time.monotonic() >= deadline:
-            return _pending(job)
-        await anyio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-
-
-def _job_spec(body: ForecastRequest) -> dict[str, Any]:
-    spec = body.model_dump(mode="json", include={"series", "horizon", "freq", "quantiles"})
-    spec["config"] = (
-        body.config.model_dump(mode="json", exclude_unset=True) if body.config else None
-    )
-    return spec
-
-
-def _enqueue(services: Services, spec: dict[str, Any]) -> int:
-    with session_scope(services.session_factory) as session:
-        return enqueue_forecast(session, services.settings, spec).id
-
-
-def _read_job(services: Services, job_id: int) -> Job:
-    with services.session_factory() as session:
-        return job_store.get_job(session, job_id)
-
-
-def _finished(job: Job) -> JSONResponse:
-    instance = f"/v1/jobs/{job.id}"
-    if job.status == JobStatus.SUCCEEDED:
-        forecasts = (job.result or {}).get("forecasts", [])
-        return FastJSONResponse({"model": None, "job_id": job.id, "forecasts": forecasts})
-    if job.status == JobStatus.CANCELLED:
-        return problem(409, f"forecast job {job.id} was cancelled", instance=instance)
-    reason = job.error or "the forecast job failed"
-    return problem(
-        422,
-        f"forecast job {job.id} failed: {reason}",
-        instance=instance,
-        errors=[{"field": "body.series", "reason": reason}],
-    )
-
-
-def _pending(job: Job) -> JSONResponse:
-    location = f"/v1/jobs/{job.id}"
-    body = job_out(job).model_dump(mode="json")
-    return FastJSONResponse(body, status_code=202, headers={"Location": location})

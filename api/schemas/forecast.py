@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -11,6 +11,7 @@ from api.schemas.common import Schema
 from api.schemas.datasets import FiniteFloat, UniqueId
 from api.schemas.models import MAX_HORIZON, Name
 from forecaster import ForecastConfig
+from models.settings import MAX_WAIT_SECONDS
 
 MODEL_REF_PATTERN = (
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}(@([0-9]{1,9}|[A-Za-z][A-Za-z0-9_-]{0,63}))?$"
@@ -51,8 +52,30 @@ class ForecastRequest(Schema):
     config: ForecastConfig | None = Field(
         default=None, description="Hyperparameters when training on the posted series."
     )
+    # --- without a model (instant forecasts): deadline, waiting for the job, keeping the net ---
+    deadline_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_WAIT_SECONDS,
+        description=(
+            "Without a model: answer by then; when the network is not ready the baseline answers "
+            "(200, fallback reason deadline). Default: the server's forecast_deadline_seconds; "
+            "above its forecast_wait_seconds a 422."
+        ),
+    )
     wait_seconds: float | None = Field(
-        default=None, ge=0, le=3600, description="Without a model: how long to wait for the job."
+        default=None,
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description=(
+            "Without a model: wait this long for the job instead of a deadline, then 202 with "
+            "the job's URL (above the server's forecast_wait_seconds a 422)."
+        ),
+    )
+    save_as: Name | None = Field(
+        default=None,
+        description="Without a model: register the network trained for this request as a "
+        "version of this model, so the next forecast with it is instant.",
     )
 
     @model_validator(mode="after")
@@ -65,9 +88,18 @@ class ForecastRequest(Schema):
             raise ValueError("without a model, post the series to train on")
         if self.model is not None and self.config is not None:
             raise ValueError("config applies only when training on the posted series (no model)")
+        self._check_instant_fields()
         if self.series is not None and len({s.unique_id for s in self.series}) != len(self.series):
             raise ValueError("series unique_id values must be distinct")
         return self
+
+    def _check_instant_fields(self) -> None:
+        if self.model is not None and (self.deadline_s is not None or self.save_as is not None):
+            raise ValueError("deadline_s and save_as apply only without a model")
+        if self.deadline_s is not None and self.wait_seconds is not None:
+            raise ValueError(
+                "give either deadline_s (baseline when late) or wait_seconds, not both"
+            )
 
 
 class ModelRef(Schema):
@@ -86,9 +118,22 @@ class SeriesForecast(Schema):
     quantiles: dict[str, list[float]]
 
 
+class Fallback(Schema):
+    """Why a baseline answered instead of the network."""
+
+    method: Literal["seasonal_naive", "naive"]
+    reason: Literal["lost_to_baseline", "deadline"]
+
+
 class ForecastOut(Schema):
-    """The forecast answer."""
+    """The forecast answer. Without a model (a direct 200, a job's result or a fallback, all the
+    same shape): ``method``, ``fallback`` when a baseline replaced the network, ``held_out``
+    (the network's and the baseline's scores on each series' last horizon, held out of
+    training) and ``model`` when ``save_as`` kept the network."""
 
     model: ModelRef | None = None
     job_id: int | None = None
+    method: Literal["network", "seasonal_naive", "naive"] | None = None
+    fallback: Fallback | None = None
+    held_out: dict[str, Any] | None = None
     forecasts: list[SeriesForecast]
