@@ -142,9 +142,7 @@ def test_csv_is_only_chosen_when_preferred_and_errors_stay_problems(
     assert client.post("/v1/forecast", json=body, headers=mixed).headers["content-type"] == (
         "application/json"
     )
-    bad = client.post(
-        "/v1/forecast", json={**body, "horizon": 999}, headers={"Accept": "text/csv"}
-    )
+    bad = client.post("/v1/forecast", json={**body, "horizon": 999}, headers={"Accept": "text/csv"})
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
 
