@@ -34,6 +34,8 @@ class Client:
     ``url`` and ``api_key`` default to ``FORECASTER_URL`` (else http://127.0.0.1:8000) and
     ``FORECASTER_API_KEY``. Errors raise ``ForecasterAPIError`` subclasses; 429 and 503 are
     retried ``retries`` times after the server's ``Retry-After`` (at most ``max_wait`` s each).
+    Frames go in requests of at most ``ingest_rows`` rows (Parquet) or ``forecast_points``
+    history points (whole series); a chunk the service still finds too large (413) is halved.
     """
 
     def __init__(
@@ -44,12 +46,16 @@ class Client:
         timeout: float = 120.0,
         retries: int = 3,
         max_wait: float = 30.0,
+        ingest_rows: int = INGEST_ROWS,
+        forecast_points: int = FORECAST_POINTS,
     ) -> None:
         self.url = url or os.environ.get("FORECASTER_URL") or DEFAULT_URL
         key = api_key if api_key is not None else os.environ.get("FORECASTER_API_KEY")
         self.session = Session(
             self.url, key or None, timeout=timeout, retries=retries, max_wait=max_wait
         )
+        self.ingest_rows = ingest_rows
+        self.forecast_points = forecast_points
 
     def __enter__(self) -> Client:
         return self
@@ -69,7 +75,7 @@ class Client:
         """
         frame = frames.long_frame(df)
         totals = {"dataset": dataset, "rows": 0, "new_series": 0, "written": 0}
-        for chunk in frames.row_chunks(frame, INGEST_ROWS):
+        for chunk in frames.row_chunks(frame, self.ingest_rows):
             for answer in self._ingest_chunk(dataset, chunk):
                 for key in ("rows", "new_series", "written"):
                     totals[key] += answer[key]
@@ -176,7 +182,7 @@ class Client:
             answers = [self._forecast_request({**body, "dataset": dataset})]
         else:
             assert df is not None
-            chunks = frames.series_chunks(frames.long_frame(df), FORECAST_POINTS)
+            chunks = frames.series_chunks(frames.long_frame(df), self.forecast_points)
             answers = [
                 self._forecast_request({**body, "series": frames.series_payload(chunk)})
                 for chunk in chunks
