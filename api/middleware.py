@@ -25,7 +25,7 @@ RequestObserver = Callable[[str, str, int, float], None]
 _NUL_MARKERS = (b"\x00", b"\\u0000")
 _NUL_IN_URL = re.compile(rb"%00|\x00")
 # Binary bodies hold NUL bytes by nature; their decoders check the text they carry (api.parquet).
-_BINARY_MEDIA = (b"application/vnd.apache.parquet", b"application/x-parquet")
+_BINARY_MEDIA = (b"application/vnd.apache.parquet",)
 
 
 class RequestGuardMiddleware:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from api.errors import InvalidFieldError
 from api.ingest import COLUMNS, validate_frame
 
-PARQUET_MEDIA_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 MAX_ROWS = 10_000_000
 
 

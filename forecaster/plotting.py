@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 MAX_SERIES = 6
+HORIZONS_OF_HISTORY = 5  # the default view: the forecast beside five horizons of history
 BAND_COLOR = "tab:blue"
 
 
@@ -42,8 +43,9 @@ def plot(
     """One panel per series (the first ``MAX_SERIES`` unless ``unique_ids`` names them).
 
     ``history`` and ``actuals`` are long ``unique_id, ds, y`` frames; ``forecast`` is what
-    ``Forecaster.predict`` or ``Client.forecast`` return. ``history_points`` keeps only each
-    series' last points in view. Returns the matplotlib Figure (shown inline in a notebook).
+    ``Forecaster.predict`` or ``Client.forecast`` return. ``history_points`` is how many of each
+    series' last points are drawn (default: five times the horizon, so the forecast is legible).
+    Returns the matplotlib Figure (shown inline in a notebook).
     """
     try:
         import matplotlib.pyplot as plt
@@ -67,10 +69,8 @@ def _panel(
     actuals: pd.DataFrame | None,
     history_points: int | None,
 ) -> None:
-    past = _rows(history, uid)
-    if history_points is not None:
-        past = past.tail(history_points)
     ahead = _rows(forecast, uid)
+    past = _rows(history, uid).tail(history_points or HORIZONS_OF_HISTORY * max(len(ahead), 1))
     ax.plot(past["ds"], past["y"], color="black", linewidth=1, label="history")
     bands = central_bands(ahead)
     for i, (coverage, lower, upper) in enumerate(bands):
@@ -89,4 +89,5 @@ def _panel(
 
 def _rows(frame: pd.DataFrame, uid: str) -> pd.DataFrame:
     rows = frame[frame["unique_id"].astype(str) == uid]
-    return rows.assign(ds=pd.to_datetime(rows["ds"])).sort_values("ds", kind="stable")
+    stamps = pd.to_datetime(rows["ds"], utc=True, format="ISO8601").dt.tz_localize(None)
+    return rows.assign(ds=stamps).sort_values("ds", kind="stable")

@@ -14,7 +14,7 @@ from api.deps import SessionDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.ingest import infer_dataset_freq, parse_csv, parse_json_rows
 from api.openapi import request_body
-from api.parquet import PARQUET_MEDIA_TYPES, parse_parquet
+from api.parquet import PARQUET_MEDIA_TYPE, parse_parquet
 from api.schemas.common import Cursor, DatasetName, Limit, Page
 from api.schemas.datasets import DatasetOut, IngestOut, ObservationsIn, SeriesOut
 from models import datasets as store
@@ -30,7 +30,7 @@ _PARQUET_BODY = {
 _INGEST_BODY = request_body(
     ObservationsIn,
     text_csv={"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
-    **{PARQUET_MEDIA_TYPES[0]: _PARQUET_BODY},
+    **{PARQUET_MEDIA_TYPE: _PARQUET_BODY},
 )
 
 
@@ -68,13 +68,13 @@ def _parse_body(body: bytes, content_type: str, unique_id: str | None) -> pd.Dat
     media = content_type.split(";")[0].strip().lower()
     if media in ("text/csv", "application/csv"):
         return parse_csv(body, unique_id)
-    if media in PARQUET_MEDIA_TYPES:
+    if media == PARQUET_MEDIA_TYPE:
         return parse_parquet(body, unique_id)
     if media in ("application/json", "") or media.endswith("+json"):
         if unique_id is not None:
             raise InvalidFieldError("query.unique_id", "unique_id applies to a ds,y CSV body only")
         return parse_json_rows(body)
-    reason = f"use application/json, text/csv or {PARQUET_MEDIA_TYPES[0]}, not {media!r}"
+    reason = f"use application/json, text/csv or {PARQUET_MEDIA_TYPE}, not {media!r}"
     raise InvalidFieldError("header.content-type", reason)
 
 

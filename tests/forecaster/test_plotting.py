@@ -58,12 +58,14 @@ def test_fan_chart_draws_history_bands_median_and_actuals() -> None:
     axes = figure.get_axes()
     assert [ax.get_title(loc="left") for ax in axes] == ["a", "b"]
     history_line, median_line = axes[1].get_lines()
-    assert history_line.get_ydata().tolist() == (np.arange(48.0) + 1).tolist()
+    assert history_line.get_ydata().tolist() == (np.arange(18.0, 48.0) + 1).tolist()  # 5 horizons
     assert median_line.get_ydata().tolist() == (np.linspace(50, 55, 6) + 1).tolist()
     bands = axes[1].collections[:2]
     upper_95 = bands[0].get_paths()[0].vertices[:, 1].max()
     assert upper_95 == pytest.approx(55 + 1 + 4)
     assert axes[1].collections[2].get_offsets()[:, 1].tolist() == [7.0] * 6
+    everything = forecaster.plot(_history(), _forecast(), history_points=1000)
+    assert len(everything.get_axes()[0].get_lines()[0].get_ydata()) == 48
     labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
     assert labels == ["history", "95% interval", "80% interval", "forecast", "actuals"]
 
