@@ -90,7 +90,9 @@ def _trained(service: Served, client: Client, dataset: str) -> str:
     return model
 
 
-def test_ingest_train_and_forecast_equal_the_http_answer(service: Served) -> None:
+@pytest.fixture(scope="module")
+def demand(service: Served) -> tuple[str, str, pd.DataFrame]:
+    """``(dataset, model, history)``: ingested with the client, trained with ``wait``."""
     history, dataset = frame(), _name("sales")
     with Client(service.url, API_KEY) as client:
         stored = client.ingest(dataset, history)
@@ -101,7 +103,14 @@ def test_ingest_train_and_forecast_equal_the_http_answer(service: Served) -> Non
             "new_series": 3,
             "written": 288,
         }
-        model = _trained(service, client, dataset)
+        return dataset, _trained(service, client, dataset), history
+
+
+def test_ingest_train_and_forecast_equal_the_http_answer(
+    service: Served, demand: tuple[str, str, pd.DataFrame]
+) -> None:
+    dataset, model, history = demand
+    with Client(service.url, API_KEY) as client:
         got = client.forecast(model=f"{model}@production", dataset=dataset, horizon=HORIZON)
         posted = client.forecast(model=f"{model}@1", df=history, horizon=HORIZON)
         versions, models = client.versions(model), client.models()
@@ -267,3 +276,42 @@ def test_user_commands_end_to_end(service: Served, tmp_path: Path) -> None:
     missing = _cli(service, "versions", _name("nope"))
     assert missing.returncode == 1
     assert missing.stderr.startswith("error: 404 Not Found")
+
+
+def _route_or_skip(exc: ForecasterAPIError, issue: str) -> None:
+    """Skip when the route itself does not exist yet (it arrives with another issue's branch)."""
+    if exc.status == 404 and "no resource at" in exc.detail:
+        pytest.skip(f"the route arrives with issue {issue}: {exc.detail}")
+
+
+def test_backtest_scores_a_version_on_new_windows(
+    service: Served, demand: tuple[str, str, pd.DataFrame]
+) -> None:
+    _, model, _ = demand
+    longer = _name("longer")  # the same kind of series, two horizons past the training cut-off
+    with Client(service.url, API_KEY) as client:
+        client.ingest(longer, frame(points=96 + 2 * HORIZON))
+        try:
+            report = client.backtest(model, 1, longer, n_windows=2)
+        except NotFoundError as exc:
+            _route_or_skip(exc, "10")
+            raise
+    assert len(report["windows"]) == 2
+    assert {"mae", "rmse", "smape", "mase", "pinball", "msis", "coverage"} <= set(report["metrics"])
+    assert {"seasonal_naive", "naive"} <= set(report["baselines"])
+    assert len(report["by_step"]["mase"]) == HORIZON
+
+
+def test_accuracy_reads_live_figures_beside_the_backtest(
+    service: Served, demand: tuple[str, str, pd.DataFrame]
+) -> None:
+    _, model, _ = demand
+    with Client(service.url, API_KEY) as client:
+        try:
+            report = client.accuracy(model, alias="production")
+        except NotFoundError as exc:
+            _route_or_skip(exc, "12")
+            raise
+    assert (report["model"], report["version"]) == (model, 1)
+    assert {"points", "live", "backtest", "drift", "by_day"} <= set(report)
+    assert isinstance(report["drift"], bool)
