@@ -170,7 +170,8 @@ class Client:
         The history is ``df`` (a long frame, sent in chunks of whole series) or the stored
         ``dataset``. ``model`` is ``"name"``, ``"name@3"`` or ``"name@alias"``; without one the
         service trains on ``df`` through a job (``config``, ``freq``, ``wait_seconds`` in
-        ``options``), and the client waits for it. ``frame.attrs["model"]`` names the version.
+        ``options``), and the client waits for it. ``frame.attrs["model"]`` names the version;
+        ``frame.attrs["forecast_ids"]`` holds the ids the service logged them under, if it does.
         """
         if horizon is None:
             raise TypeError("forecast() needs horizon")
@@ -189,6 +190,7 @@ class Client:
             ]
         result = records_frame([record for answer in answers for record in answer["forecasts"]])
         result.attrs["model"] = answers[0].get("model")
+        result.attrs["forecast_ids"] = [a["forecast_id"] for a in answers if "forecast_id" in a]
         return result
 
     def _forecast_request(self, body: dict[str, Any]) -> dict[str, Any]:
