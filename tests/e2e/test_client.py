@@ -158,41 +158,46 @@ def test_large_frames_go_in_chunks_under_the_body_limit(service: Served) -> None
     pd.testing.assert_frame_equal(parts, whole)
 
 
-def test_each_error_kind_raises_its_exception(service: Served) -> None:
-    dataset = _name("errs")
+def test_each_error_kind_raises_its_exception(
+    service: Served, demand: tuple[str, str, pd.DataFrame]
+) -> None:
+    dataset = demand[0]
+    endless = {**TINY, "epochs": 100_000, "patience": 100_000, "time_budget_s": 300}
     with Client(service.url, API_KEY, retries=0) as client:
-        client.ingest(dataset, frame(series=1, points=3))
         with pytest.raises(NotFoundError) as missing:
             client.versions(_name("nope"))
         with pytest.raises(ValidationError) as invalid:
             client.train("m", dataset, horizon=0)
-        too_large = client.session
-        with pytest.raises(PayloadTooLargeError):
-            too_large.request(
+        with pytest.raises(PayloadTooLargeError) as too_large:
+            client.session.request(
                 "PUT",
                 f"/v1/datasets/{dataset}/observations",
                 content=b"0" * (MAX_REQUEST_BYTES + 1),
                 headers={"Content-Type": "text/csv"},
             )
         with pytest.raises((UnsupportedMediaTypeError, ValidationError)) as media:
-            too_large.request(
+            client.session.request(
                 "PUT",
                 f"/v1/datasets/{dataset}/observations",
                 content=b"x",
                 headers={"Content-Type": "image/png"},
             )
-        job = client.train(_name("short"), dataset, HORIZON, config=TINY)
-        with pytest.raises(JobFailedError) as failed:
+        job = client.train(_name("endless"), dataset, HORIZON, config=endless).cancel()
+        with pytest.raises(JobFailedError) as stopped:
             job.wait(progress=False, poll=0.2, timeout=240)
+        trained = client.jobs(model=demand[1], status="succeeded")[0]
         with pytest.raises(ConflictError) as conflict:
-            job.cancel()
+            client.job(trained["id"]).cancel()
     with Client(service.url, api_key="") as anonymous, pytest.raises(AuthenticationError) as denied:
         anonymous.models()
     assert missing.value.status == 404
     assert (invalid.value.status, invalid.value.title) == (422, "Unprocessable Entity")
     assert [e.field for e in invalid.value.errors] == ["body.horizon"]
-    assert media.value.status in (415, 422)
-    assert failed.value.job["status"] == "failed"
+    assert too_large.value.status == 413
+    assert type(media.value) is (
+        UnsupportedMediaTypeError if media.value.status == 415 else ValidationError
+    )
+    assert stopped.value.job["status"] == "cancelled"
     assert conflict.value.status == 409
     assert denied.value.status == 401
     assert isinstance(denied.value, ForecasterAPIError)
