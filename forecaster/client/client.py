@@ -170,7 +170,8 @@ class Client:
         The history is ``df`` (a long frame, sent in chunks of whole series) or the stored
         ``dataset``. ``model`` is ``"name"``, ``"name@3"`` or ``"name@alias"``; without one the
         service trains on ``df`` through a job (``config``, ``freq``, ``wait_seconds`` in
-        ``options``), and the client waits for it. ``frame.attrs["model"]`` names the version;
+        ``options``), and the client waits for it. ``frame.attrs["model"]`` names the version
+        (``attrs["job_id"]`` the job without a model);
         ``frame.attrs["forecast_ids"]`` holds the ids the service logged them under, if it does.
         """
         if horizon is None:
@@ -183,13 +184,16 @@ class Client:
             answers = [self._forecast_request({**body, "dataset": dataset})]
         else:
             assert df is not None
-            chunks = frames.series_chunks(frames.long_frame(df), self.forecast_points)
+            # Without a model one job trains on all the series, so they go in one request.
+            points = self.forecast_points if model is not None else max(len(df), 1)
+            chunks = frames.series_chunks(frames.long_frame(df), points)
             answers = [
                 self._forecast_request({**body, "series": frames.series_payload(chunk)})
                 for chunk in chunks
             ]
         result = records_frame([record for answer in answers for record in answer["forecasts"]])
         result.attrs["model"] = answers[0].get("model")
+        result.attrs["job_id"] = answers[0].get("job_id")
         result.attrs["forecast_ids"] = [a["forecast_id"] for a in answers if "forecast_id" in a]
         return result
 

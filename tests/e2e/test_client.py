@@ -28,6 +28,7 @@ from forecaster.client import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
+from forecaster.records import records_frame
 from tests.conftest import postgres_database
 from tests.e2e.served import API_KEY, CLI, MAX_REQUEST_BYTES, TINY, Served, frame, served
 
@@ -320,3 +321,18 @@ def test_accuracy_reads_live_figures_beside_the_backtest(
     assert (report["model"], report["version"]) == (model, 1)
     assert {"points", "live", "backtest", "drift", "by_day"} <= set(report)
     assert isinstance(report["drift"], bool)
+
+
+def test_forecast_without_a_model_waits_for_the_job(service: Served) -> None:
+    """No model: the service trains on the posted frame; a 202 is followed to the job's result."""
+    history = frame(series=2, seed=9)
+    with Client(service.url, API_KEY) as client:
+        got = client.forecast(df=history, horizon=HORIZON, config=TINY, wait_seconds=0)
+        job = client.job(got.attrs["job_id"])
+    assert job.status == "succeeded"
+    assert got.attrs["model"] is None
+    assert sorted(got["unique_id"].unique()) == ["store-0", "store-1"]
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True),
+        records_frame((job.result or {})["forecasts"]),
+    )
