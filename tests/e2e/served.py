@@ -85,7 +85,7 @@ def served(db_url: str, directory: Path) -> Iterator[Served]:
     ]
     service = Served(f"http://127.0.0.1:{port}", env, logs)
     try:
-        _wait_ready(service)
+        _wait_ready(service, processes)
         yield service
     finally:
         for process in processes:
@@ -110,9 +110,13 @@ def _free_port() -> int:
         return port
 
 
-def _wait_ready(service: Served) -> None:
-    deadline = time.monotonic() + 90
+def _wait_ready(service: Served, processes: list[subprocess.Popen[bytes]]) -> None:
+    """Until /readyz answers 200; fails at once when a process exits (generous on a busy host)."""
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
+        exited = [p.returncode for p in processes if p.poll() is not None]
+        if exited:
+            raise AssertionError(f"a service process exited with {exited}\n{service.output()}")
         try:
             if httpx.get(f"{service.url}/readyz", timeout=5).status_code == 200:
                 return
