@@ -115,6 +115,8 @@ def test_ingest_train_and_forecast_equal_the_http_answer(
         got = client.forecast(model=f"{model}@production", dataset=dataset, horizon=HORIZON)
         posted = client.forecast(model=f"{model}@1", df=history, horizon=HORIZON)
         versions, models = client.versions(model), client.models()
+        created = client.schedule(model, "0 4 * * *", {"dataset": dataset, "horizon": HORIZON})
+        schedules = client.schedules()
     answer = _http_forecast(
         service, {"model": f"{model}@production", "horizon": HORIZON, "dataset": dataset}
     )
@@ -125,6 +127,8 @@ def test_ingest_train_and_forecast_equal_the_http_answer(
     pd.testing.assert_frame_equal(posted, got, check_like=False)
     assert [(v["version"], v["aliases"]) for v in versions] == [(1, ["production"])]
     assert any(m["name"] == model and m["aliases"] == {"production": 1} for m in models)
+    assert (created["model"], len(created["next_runs"])) == (model, 3)
+    assert created["id"] in [s["id"] for s in schedules]
 
 
 def test_large_frames_go_in_chunks_under_the_body_limit(service: Served) -> None:
