@@ -14,8 +14,11 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@echo "==> [1/2] PyTorch ($(TORCH_SPEC)): the largest download, a minute or two the first time"
+	$(BIN)/python -m pip install --progress-bar on "$(TORCH_SPEC)"
+	@echo "==> [2/2] Forecaster and its dependencies (editable, with the dev tools)"
+	$(BIN)/python -m pip install --progress-bar on -e ".[dev]"
+	@echo "==> installed into $(VENV)"
 	touch $(STAMP)
 
 run: install

@@ -24,6 +24,8 @@ RequestObserver = Callable[[str, str, int, float], None]
 # NUL may not be stored in PostgreSQL text or JSONB; JSON can carry it only as an escape.
 _NUL_MARKERS = (b"\x00", b"\\u0000")
 _NUL_IN_URL = re.compile(rb"%00|\x00")
+# Binary bodies hold NUL bytes by nature; their decoders check the text they carry (api.parquet).
+_BINARY_MEDIA = (b"application/vnd.apache.parquet",)
 
 
 class RequestGuardMiddleware:
@@ -54,6 +56,7 @@ class RequestGuardMiddleware:
         messages: list[Message] = []
         total = 0
         tail = b""
+        scan_nul = not _is_binary(scope)
         while True:
             message = await receive()
             messages.append(message)
@@ -64,7 +67,7 @@ class RequestGuardMiddleware:
             if total > self.max_bytes:
                 await self._refuse_size(scope, receive, send)
                 return
-            if any(marker in tail + chunk for marker in _NUL_MARKERS):
+            if scan_nul and any(marker in tail + chunk for marker in _NUL_MARKERS):
                 await _refuse_nul(scope, receive, send, "body")
                 return
             tail = chunk[-5:]
@@ -87,6 +90,13 @@ async def _refuse_nul(scope: Scope, receive: Receive, send: Send, field: str) ->
         errors=[{"field": field, "reason": reason}],
     )
     await response(scope, receive, send)
+
+
+def _is_binary(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return value.split(b";")[0].strip().lower() in _BINARY_MEDIA
+    return False
 
 
 def _declared_length(scope: Scope) -> int:

@@ -1,4 +1,4 @@
-"""The ``forecaster`` command: serve, worker, scheduler, migrate.
+"""The ``forecaster`` command: serve, worker, scheduler, migrate; and the user commands (cli.user).
 
 This is the composition root: the only place that wires the API, the worker and the store together.
 Imports of the heavy parts happen inside each command so ``forecaster --help`` stays fast.
@@ -16,9 +16,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import typer
 
 from cli.logs import configure_logging
+from cli.user import register as register_user_commands
 from models.settings import get_settings
 
 app = typer.Typer(help="Forecaster: a time-series forecasting service.", no_args_is_help=True)
+register_user_commands(app)
 
 
 @app.command()

@@ -1,7 +1,14 @@
 """Forecaster's ML core: global GRU / LSTM / RNN forecasters with quantile prediction intervals.
 
 A pure library (torch, numpy, pandas, safetensors, pydantic): no HTTP, no database.
+``Forecaster``, ``EpochProgress`` and ``plot`` load on first use (PEP 562), so the client
+(``forecaster.client``) and the user commands start without importing torch or matplotlib.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from forecaster.backtest import backtest
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, quantile_column
@@ -13,8 +20,17 @@ from forecaster.errors import (
     NotFittedError,
     TrainingCancelled,
 )
-from forecaster.estimator import Forecaster
-from forecaster.train import EpochProgress
+
+if TYPE_CHECKING:
+    from forecaster.estimator import Forecaster
+    from forecaster.plotting import plot
+    from forecaster.train import EpochProgress
+
+_LAZY = {
+    "Forecaster": "forecaster.estimator",
+    "EpochProgress": "forecaster.train",
+    "plot": "forecaster.plotting",
+}
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -28,5 +44,15 @@ __all__ = [
     "NotFittedError",
     "TrainingCancelled",
     "backtest",
+    "plot",
     "quantile_column",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a torch- or matplotlib-backed name from its module the first time it is used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'forecaster' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

@@ -26,22 +26,42 @@ class ForecastConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    cell: Literal["gru", "lstm", "rnn"] = "gru"
-    hidden_size: int = Field(default=64, ge=1, le=4096)
-    num_layers: int = Field(default=1, ge=1, le=8)
-    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
-    bidirectional: bool = False
-    lookback: int | None = Field(default=None, ge=2, le=20_000)
-    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    epochs: int = Field(default=100, ge=1, le=100_000)
-    batch_size: int = Field(default=256, ge=1, le=65_536)
-    learning_rate: float = Field(default=2e-3, gt=0.0, le=1.0)
-    patience: int = Field(default=12, ge=1, le=100_000)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    ensemble: int = Field(default=3, ge=1, le=64)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    time_budget_s: float | None = Field(default=600.0, gt=0.0)
-    fill: Literal["interpolate", "ffill", "zero", "error"] = "interpolate"
+    cell: Literal["gru", "lstm", "rnn"] = Field(default="gru", description="Recurrent cell.")
+    hidden_size: int = Field(default=64, ge=1, le=4096, description="Units per layer.")
+    num_layers: int = Field(default=1, ge=1, le=8, description="Stacked recurrent layers.")
+    dropout: float = Field(
+        default=0.1, ge=0.0, lt=1.0, description="Dropout between layers and before the head."
+    )
+    bidirectional: bool = Field(default=False, description="Read the history both ways.")
+    lookback: int | None = Field(
+        default=None, ge=2, le=20_000, description="History steps the network reads; auto."
+    )
+    quantiles: tuple[float, ...] = Field(
+        default=DEFAULT_QUANTILES, description="Quantile levels to forecast, in (0, 1)."
+    )
+    epochs: int = Field(default=100, ge=1, le=100_000, description="Most training epochs.")
+    batch_size: int = Field(default=256, ge=1, le=65_536, description="Windows per step.")
+    learning_rate: float = Field(
+        default=2e-3, gt=0.0, le=1.0, description="Peak AdamW learning rate."
+    )
+    patience: int = Field(
+        default=12, ge=1, le=100_000, description="Epochs without validation gain before stop."
+    )
+    seed: int = Field(
+        default=0, ge=0, le=2**32 - 1, description="Random seed; each member derives its own."
+    )
+    ensemble: int = Field(
+        default=3, ge=1, le=64, description="Networks (seeds) combined by their median."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="auto (CUDA when present), cpu or cuda."
+    )
+    time_budget_s: float | None = Field(
+        default=600.0, gt=0.0, description="Wall-clock budget of the whole fit; null: none."
+    )
+    fill: Literal["interpolate", "ffill", "zero", "error"] = Field(
+        default="interpolate", description="What fills missing timestamps (error: refuse)."
+    )
 
     @field_validator("quantiles")
     @classmethod

@@ -6,7 +6,7 @@ never row by row: for large requests, turning the forecast into JSON is most of 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -72,3 +72,31 @@ def _iso_utc(stamps: pd.Series) -> np.ndarray:
     """UTC-naive datetimes as ISO 8601 strings with ``Z`` (vectorised)."""
     seconds = stamps.to_numpy().astype("datetime64[s]")
     return np.datetime_as_string(seconds, unit="s", timezone="UTC")
+
+
+def records_frame(records: list[Record]) -> pd.DataFrame:
+    """The inverse of ``forecast_records``: the long frame ``unique_id, ds, mean, q<key>...``.
+
+    ``ds`` comes back UTC-naive (as ``Forecaster.predict`` returns it); quantile columns are
+    named as the library names them (``"0.1"`` -> ``q0.1``), in increasing order.
+    """
+    keys = sorted({key for record in records for key in record.get("quantiles", {})}, key=float)
+    lengths = [len(record["ds"]) for record in records]
+    ids = np.repeat(np.array([str(r["unique_id"]) for r in records], dtype=object), lengths)
+    stamps = [stamp for record in records for stamp in record["ds"]]
+    columns: dict[str, Any] = {
+        "unique_id": ids,
+        "ds": pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, format="ISO8601")
+        .dt.tz_localize(None)
+        .astype("datetime64[ns]")
+        .to_numpy(),
+        "mean": _flat(record["mean"] for record in records),
+    }
+    for key in keys:
+        columns[f"q{key}"] = _flat(record["quantiles"][key] for record in records)
+    return pd.DataFrame(columns)
+
+
+def _flat(lists: Iterable[list[float | None]]) -> np.ndarray:
+    """One float column from per-record lists; JSON nulls (NaN on the server) become NaN."""
+    return np.asarray([np.nan if v is None else v for values in lists for v in values], "float64")

@@ -1,4 +1,4 @@
-"""Datasets: ingest observations (JSON or CSV), list, summarise, read a series, delete."""
+"""Datasets: ingest observations (JSON, CSV or Parquet), list, summarise, read a series, delete."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from api.deps import SessionDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.ingest import infer_dataset_freq, parse_csv, parse_json_rows
 from api.openapi import request_body
+from api.parquet import PARQUET_MEDIA_TYPE, parse_parquet
 from api.schemas.common import Cursor, DatasetName, Limit, Page
 from api.schemas.datasets import DatasetOut, IngestOut, ObservationsIn, SeriesOut
 from models import datasets as store
@@ -22,8 +23,14 @@ from models.datasets import DatasetSummary
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
 _CSV_EXAMPLE = "unique_id,ds,y\nstore-1,2024-01-01T00:00:00Z,12.5\n"
+_PARQUET_BODY = {
+    "schema": {"type": "string", "format": "binary"},
+    "example": "(a Parquet file with the columns unique_id, ds, y)",
+}
 _INGEST_BODY = request_body(
-    ObservationsIn, text_csv={"schema": {"type": "string"}, "example": _CSV_EXAMPLE}
+    ObservationsIn,
+    text_csv={"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
+    **{PARQUET_MEDIA_TYPE: _PARQUET_BODY},
 )
 
 
@@ -36,7 +43,7 @@ async def put_observations(
         str | None, Query(min_length=1, max_length=200, description="Series of a ds,y CSV.")
     ] = None,
 ) -> IngestOut:
-    """Upsert observations in long format (``unique_id, ds, y``) from JSON rows or CSV."""
+    """Upsert observations in long format (``unique_id, ds, y``) from JSON rows, CSV or Parquet."""
     body = await request.body()
     content_type = request.headers.get("content-type", "")
     return await run_in_threadpool(_ingest, session, dataset, body, content_type, unique_id)
@@ -61,11 +68,13 @@ def _parse_body(body: bytes, content_type: str, unique_id: str | None) -> pd.Dat
     media = content_type.split(";")[0].strip().lower()
     if media in ("text/csv", "application/csv"):
         return parse_csv(body, unique_id)
+    if media == PARQUET_MEDIA_TYPE:
+        return parse_parquet(body, unique_id)
     if media in ("application/json", "") or media.endswith("+json"):
         if unique_id is not None:
             raise InvalidFieldError("query.unique_id", "unique_id applies to a ds,y CSV body only")
         return parse_json_rows(body)
-    reason = f"use application/json or text/csv, not {media!r}"
+    reason = f"use application/json, text/csv or {PARQUET_MEDIA_TYPE}, not {media!r}"
     raise InvalidFieldError("header.content-type", reason)
 
 

@@ -34,29 +34,31 @@ class Schema(BaseModel):
 class Page(Schema, Generic[T]):
     """One page of a list, newest first; pass ``next_cursor`` back for the next page."""
 
-    items: list[T]
+    items: list[T] = Field(description="The items of this page.")
     next_cursor: str | None = Field(description="Cursor of the next page; null on the last page.")
 
 
 class FieldError(Schema):
     """One invalid field and why."""
 
-    field: str
-    reason: str
+    field: str = Field(description="Where: body.horizon, query.limit, csv.y, parquet.ds...")
+    reason: str = Field(description="Why the value is refused.")
 
 
 class Problem(Schema):
     """An RFC 9457 problem document (``application/problem+json``)."""
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    errors: list[FieldError] | None = None
+    type: str = Field(default="about:blank", description="Problem type URI (about:blank).")
+    title: str = Field(description="The standard phrase of the status, e.g. Not Found.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong, in words.")
+    instance: str | None = Field(default=None, description="The path of the request.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="For invalid input: each offending field and the reason."
+    )
 
 
 class HealthOut(Schema):
     """A health or readiness answer."""
 
-    status: str
+    status: str = Field(description='"ok", or what is not ready.')

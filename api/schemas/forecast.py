@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from api.schemas.common import Schema
-from api.schemas.datasets import FiniteFloat, UniqueId
+from api.schemas.datasets import UNIQUE_ID_HELP, FiniteFloat, UniqueId
 from api.schemas.models import MAX_HORIZON, Name
 from forecaster import ForecastConfig
 from models.settings import MAX_WAIT_SECONDS
@@ -22,9 +22,9 @@ Quantile = Annotated[float, Field(gt=0.0, lt=1.0)]
 class SeriesIn(Schema):
     """One series' history: timestamps and values of equal length, oldest first."""
 
-    unique_id: UniqueId
+    unique_id: UniqueId = Field(description=UNIQUE_ID_HELP)
     ds: list[datetime] = Field(min_length=1, description="ISO 8601 timestamps (UTC if no offset).")
-    y: list[FiniteFloat] = Field(min_length=1)
+    y: list[FiniteFloat] = Field(min_length=1, description="Values, one per timestamp.")
 
     @model_validator(mode="after")
     def _same_length(self) -> SeriesIn:
@@ -36,19 +36,52 @@ class SeriesIn(Schema):
 class ForecastRequest(Schema):
     """Forecast with a stored model (``model``) or train on the posted series (no ``model``)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "demand@production",
+                    "horizon": 24,
+                    "dataset": "demand",
+                    "unique_ids": ["store-1"],
+                },
+                {
+                    "model": "demand@1",
+                    "horizon": 2,
+                    "series": [
+                        {
+                            "unique_id": "new-store",
+                            "ds": ["2026-03-01T00:00:00Z", "2026-03-01T01:00:00Z"],
+                            "y": [93.1, 95.4],
+                        }
+                    ],
+                },
+            ]
+        }
+    )
+
     model: str | None = Field(
         default=None,
         pattern=MODEL_REF_PATTERN,
         description='"name" (latest version), "name@3" (a version) or "name@production" (alias).',
     )
-    horizon: int = Field(ge=1, le=MAX_HORIZON)
-    series: list[SeriesIn] | None = Field(default=None, min_length=1, max_length=100_000)
+    horizon: int = Field(ge=1, le=MAX_HORIZON, description="Steps ahead to forecast.")
+    series: list[SeriesIn] | None = Field(
+        default=None, min_length=1, max_length=100_000, description="Posted history."
+    )
     dataset: Name | None = Field(default=None, description="Forecast from a stored dataset.")
-    unique_ids: list[UniqueId] | None = Field(default=None, min_length=1, max_length=100_000)
+    unique_ids: list[UniqueId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100_000,
+        description="With dataset: only these series (all by default).",
+    )
     quantiles: list[Quantile] | None = Field(
         default=None, min_length=1, max_length=20, description="Quantiles to return."
     )
-    freq: str | None = Field(default=None, min_length=1, max_length=32)
+    freq: str | None = Field(
+        default=None, min_length=1, max_length=32, description="Pandas offset alias; inferred."
+    )
     config: ForecastConfig | None = Field(
         default=None, description="Hyperparameters when training on the posted series."
     )
@@ -105,24 +138,29 @@ class ForecastRequest(Schema):
 class ModelRef(Schema):
     """The model version that produced a forecast."""
 
-    name: str
-    version: int
+    name: str = Field(description="Model name.")
+    version: int = Field(description="Version number.")
 
 
 class SeriesForecast(Schema):
     """Forecasts of one series: timestamps, point forecast (mean) and quantiles."""
 
-    unique_id: str
-    ds: list[str]
-    mean: list[float]
-    quantiles: dict[str, list[float]]
+    unique_id: str = Field(description=UNIQUE_ID_HELP)
+    ds: list[str] = Field(description="Forecast timestamps (ISO 8601, UTC).")
+    mean: list[float] = Field(description="Point forecast (the median), one per timestamp.")
+    quantiles: dict[str, list[float]] = Field(
+        description='Quantile level ("0.1") -> values, one per timestamp.'
+    )
 
 
 class Fallback(Schema):
     """Why a baseline answered instead of the network."""
 
-    method: Literal["seasonal_naive", "naive"]
-    reason: Literal["lost_to_baseline", "deadline"]
+    method: Literal["seasonal_naive", "naive"] = Field(description="The baseline that answered.")
+    reason: Literal["lost_to_baseline", "deadline"] = Field(
+        description="lost_to_baseline: the network lost on the held-out window; deadline: "
+        "the network was not ready in time."
+    )
 
 
 class ForecastOut(Schema):
@@ -131,9 +169,19 @@ class ForecastOut(Schema):
     (the network's and the baseline's scores on each series' last horizon, held out of
     training) and ``model`` when ``save_as`` kept the network."""
 
-    model: ModelRef | None = None
-    job_id: int | None = None
-    method: Literal["network", "seasonal_naive", "naive"] | None = None
-    fallback: Fallback | None = None
-    held_out: dict[str, Any] | None = None
-    forecasts: list[SeriesForecast]
+    model: ModelRef | None = Field(default=None, description="The version that forecast.")
+    job_id: int | None = Field(
+        default=None, description="Without a model: the job that trained on the series."
+    )
+    method: Literal["network", "seasonal_naive", "naive"] | None = Field(
+        default=None,
+        description="Without a model: what produced the forecast (the network or a baseline).",
+    )
+    fallback: Fallback | None = Field(
+        default=None, description="Without a model: why a baseline replaced the network."
+    )
+    held_out: dict[str, Any] | None = Field(
+        default=None,
+        description="Without a model: the network and the baseline scored on the held-out window.",
+    )
+    forecasts: list[SeriesForecast] = Field(description="One entry per series.")

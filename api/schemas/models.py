@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.schemas.common import ALIAS_PATTERN, NAME_PATTERN, Schema
 from forecaster import ForecastConfig
@@ -18,16 +18,35 @@ MAX_HORIZON = 10_000
 class PromoteSpec(Schema):
     """What to do with the version a training job registers."""
 
-    alias: Alias = "production"
-    policy: Literal["never", "always", "if_better"] = "if_better"
-    metric: Literal["mae", "rmse", "smape", "mase", "msis"] = "mase"
-    min_improvement: float = Field(default=0.0, ge=0.0, le=1.0)
+    alias: Alias = Field(default="production", description="The alias to move.")
+    policy: Literal["never", "always", "if_better"] = Field(
+        default="if_better", description="never, always, or if_better (beats the champion)."
+    )
+    metric: Literal["mae", "rmse", "smape", "mase", "msis"] = Field(
+        default="mase", description="The metric that decides if_better."
+    )
+    min_improvement: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Relative improvement if_better requires."
+    )
 
 
 class TrainSpec(Schema):
     """The body of ``POST /v1/models/{model}/train`` (and a schedule's ``train``)."""
 
-    dataset: Name
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "dataset": "demand",
+                    "horizon": 24,
+                    "config": {"epochs": 15, "ensemble": 1},
+                    "promote": {"alias": "production", "policy": "if_better", "metric": "mase"},
+                }
+            ]
+        }
+    )
+
+    dataset: Name = Field(description="The dataset to train on.")
     horizon: int = Field(ge=1, le=MAX_HORIZON, description="Steps ahead the model forecasts.")
     freq: str | None = Field(
         default=None, min_length=1, max_length=32, description="Pandas offset alias; inferred."
@@ -38,11 +57,15 @@ class TrainSpec(Schema):
     config: ForecastConfig | None = Field(
         default=None, description="Hyperparameters of the core (defaults where left out)."
     )
-    promote: PromoteSpec | None = None
-    description: str | None = Field(default=None, max_length=2000)
+    promote: PromoteSpec | None = Field(
+        default=None, description="Move an alias to the new version (by a policy)."
+    )
+    description: str | None = Field(
+        default=None, max_length=2000, description="Free text kept with the version."
+    )
     tags: (
         dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=500)]] | None
-    ) = Field(default=None, max_length=50)
+    ) = Field(default=None, max_length=50, description="Key-value labels kept with the version.")
 
     def to_job_spec(self) -> dict[str, Any]:
         """The job spec stored in ``Job.spec`` (only the config fields the caller set)."""
@@ -58,46 +81,52 @@ class TrainSpec(Schema):
 class ModelOut(Schema):
     """A registered model."""
 
-    name: str
-    description: str | None = None
-    created_at: datetime | None = None
-    latest_version: int | None = None
+    name: str = Field(description="Model name.")
+    description: str | None = Field(default=None, description="Free text.")
+    created_at: datetime | None = Field(default=None, description="When it was registered.")
+    latest_version: int | None = Field(default=None, description="Newest ready version.")
     aliases: dict[str, int] = Field(default_factory=dict, description="Alias -> version number.")
 
 
 class VersionOut(Schema):
     """One version of a model with everything stored about it."""
 
-    model: str
-    version: int
-    status: str
-    horizon: int
-    freq: str
-    config: dict[str, Any]
-    metrics: dict[str, Any]
-    data_summary: dict[str, Any]
-    artifact_sha256: str
-    artifact_size: int
-    device: str | None = None
-    train_seconds: float | None = None
-    library_versions: dict[str, Any]
-    job_id: int | None = None
-    promotion: dict[str, Any] | None = None
-    description: str | None = None
-    tags: dict[str, Any]
-    aliases: list[str] = Field(default_factory=list)
-    created_at: datetime
+    model: str = Field(description="Model name.")
+    version: int = Field(description="Version number (1, 2...).")
+    status: str = Field(description="ready or archived.")
+    horizon: int = Field(description="Steps ahead the version was trained for.")
+    freq: str = Field(description="Pandas frequency of the training data.")
+    config: dict[str, Any] = Field(description="The full ForecastConfig it was trained with.")
+    metrics: dict[str, Any] = Field(
+        description="Accuracy on held-out windows, with seasonal naive beside it."
+    )
+    data_summary: dict[str, Any] = Field(description="Series, points and span of the data.")
+    artifact_sha256: str = Field(description="SHA-256 of the stored artifact.")
+    artifact_size: int = Field(description="Artifact size in bytes.")
+    device: str | None = Field(default=None, description="cpu or cuda: where it trained.")
+    train_seconds: float | None = Field(default=None, description="Training wall time.")
+    library_versions: dict[str, Any] = Field(description="torch, numpy, pandas... versions.")
+    job_id: int | None = Field(default=None, description="The job that trained it.")
+    promotion: dict[str, Any] | None = Field(
+        default=None, description="The promotion decision, with the numbers it compared."
+    )
+    description: str | None = Field(default=None, description="Free text.")
+    tags: dict[str, Any] = Field(description="Key-value labels.")
+    aliases: list[str] = Field(default_factory=list, description="Aliases pointing at it.")
+    created_at: datetime = Field(description="When it was registered.")
 
 
 class AliasIn(Schema):
     """The version an alias should point at."""
 
-    version: int = Field(ge=1, le=2**31 - 1)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": 2}]})
+
+    version: int = Field(ge=1, le=2**31 - 1, description="Version number to point at.")
 
 
 class AliasOut(Schema):
     """An alias and the version it points at."""
 
-    model: str
-    alias: str
-    version: int
+    model: str = Field(description="Model name.")
+    alias: str = Field(description="The alias.")
+    version: int = Field(description="The version it points at.")

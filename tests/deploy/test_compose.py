@@ -127,7 +127,7 @@ def test_dockerfile_installs_like_the_makefile(dockerfile: str) -> None:
     """Both install the pinned PyTorch build first, then the project itself."""
     makefile = (ROOT / "Makefile").read_text()
     make_spec = re.search(r"^TORCH_SPEC \?= (\S+)$", makefile, re.M).group(1)  # type: ignore[union-attr]
-    make_steps = re.findall(r"pip install --quiet (\S+)", makefile)
+    make_steps = re.findall(r"pip install --progress-bar on (\S+)", makefile)
     assert make_steps == ['"$(TORCH_SPEC)"', "-e"]
     for stage in ("api-build", "worker-build"):
         text = _stages(dockerfile)[stage]
