@@ -3,13 +3,13 @@
 A pure library (torch, numpy, pandas, safetensors, pydantic): no HTTP, no database.
 """
 
-from forecaster.backtest import backtest
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, quantile_column
 from forecaster.errors import (
     ArtifactError,
     ForecasterError,
     HorizonError,
     InvalidDataError,
+    NoHeldOutDataError,
     NotFittedError,
     TrainingCancelled,
 )
@@ -25,8 +25,8 @@ __all__ = [
     "ForecasterError",
     "HorizonError",
     "InvalidDataError",
+    "NoHeldOutDataError",
     "NotFittedError",
     "TrainingCancelled",
-    "backtest",
     "quantile_column",
 ]

@@ -21,7 +21,9 @@ class ForecastConfig(BaseModel):
     - a median plus 80% and 95% intervals, trained with the pinball loss;
     - three seeds combined by their median, sharing ``time_budget_s`` (10 minutes) so a job's
       wall clock is bounded however large the data; early stopping usually ends sooner;
-    - ``fill="interpolate"``: missing timestamps are filled linearly between neighbours.
+    - ``fill="interpolate"``: missing timestamps are filled linearly between neighbours;
+    - ``backtest_windows=2``: the last two horizons of every series are held out of training
+      and early stopping and score the version (0: no backtest, every point trains).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -42,6 +44,7 @@ class ForecastConfig(BaseModel):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     time_budget_s: float | None = Field(default=600.0, gt=0.0)
     fill: Literal["interpolate", "ffill", "zero", "error"] = "interpolate"
+    backtest_windows: int = Field(default=2, ge=0, le=100)
 
     @field_validator("quantiles")
     @classmethod
