@@ -20,7 +20,7 @@ import pandas as pd
 from forecaster.baselines import seasonal_naive_quantiles
 from forecaster.calendar import parse_freq
 from forecaster.data import Panel
-from forecaster.errors import InvalidDataError, NoHeldOutDataError
+from forecaster.errors import NoHeldOutDataError
 from forecaster.metrics import block_metrics, naive_scale, pointwise
 
 if TYPE_CHECKING:
@@ -152,21 +152,23 @@ def held_out_offsets(
     """
     if n_windows < 1:
         raise ValueError("n_windows must be at least 1")
-    latest = max(cutoffs.values())
     fits = n_windows
-    for i, uid in enumerate(panel.ids):
-        cutoff = cutoffs.get(uid, latest)
-        length = int(panel.lengths[i])
-        unseen = length - _points_through(panel, i, cutoff)
-        room = (length - min_points) // horizon
+    for i, (uid, unseen) in enumerate(zip(panel.ids, unseen_points(panel, cutoffs), strict=True)):
+        room = (int(panel.lengths[i]) - min_points) // horizon
         if min(unseen // horizon, room) < 1:
-            raise NoHeldOutDataError(
-                f"no window of {horizon} steps after the training cut-off {cutoff.isoformat()}",
-                uid,
-                cutoff.isoformat(),
-            )
+            cutoff = cutoffs.get(uid, max(cutoffs.values())).isoformat()
+            reason = f"no window of {horizon} steps after the training cut-off {cutoff}"
+            raise NoHeldOutDataError(reason, uid, cutoff)
         fits = min(fits, unseen // horizon, room)
     return own_offsets(horizon, fits)
+
+
+def unseen_points(panel: Panel, cutoffs: dict[str, pd.Timestamp]) -> np.ndarray:
+    """Per series, how many of its last points lie after its training cut-off (a series the
+    version never saw is cut at the latest cut-off: it may share that period's information)."""
+    latest = max(cutoffs.values())
+    seen = [_points_through(panel, i, cutoffs.get(uid, latest)) for i, uid in enumerate(panel.ids)]
+    return panel.lengths - np.array(seen, dtype=np.int64)
 
 
 def _points_through(panel: Panel, i: int, stamp: pd.Timestamp) -> int:
@@ -178,13 +180,6 @@ def _points_through(panel: Panel, i: int, stamp: pd.Timestamp) -> int:
         return int(np.clip(steps + 1, 0, length))
     index = pd.date_range(start, periods=length, freq=offset)
     return int(index.searchsorted(stamp, side="right"))
-
-
-def check_room(panel: Panel, needed: int) -> None:
-    """Every series has ``needed`` points (or InvalidDataError names the first that has not)."""
-    for uid, length in zip(panel.ids, panel.lengths, strict=True):
-        if length < needed:
-            raise InvalidDataError(f"{length} points; this backtest needs {needed}", uid)
 
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:
