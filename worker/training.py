@@ -222,6 +222,7 @@ def _version_fields(
         "freq": model.freq,
         "config": model.config.model_dump(mode="json"),
         "metrics": jsonable(model.metrics),
+        "backtest": jsonable(model.backtest_report),
         "data_summary": jsonable(model.data_summary),
         "artifact_uri": stored.uri,
         "artifact_sha256": stored.sha256,
