@@ -6,51 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from forecaster import ForecastConfig, Forecaster
+from forecaster import Forecaster
 from forecaster.metrics import mase
 from models.errors import ArtifactCorrupted
+from tests.worker.procs import GOOD, UNTRAINED, noise_frame
 from worker import promotion
 from worker.promotion import Decision, Evidence, Policy, PromoteSpec, decide, recheck, value
-
-GOOD = ForecastConfig(
-    hidden_size=8,
-    lookback=48,
-    epochs=10,
-    learning_rate=1e-2,
-    batch_size=64,
-    ensemble=1,
-    patience=100,
-    time_budget_s=None,
-    device="cpu",
-)
-UNTRAINED = GOOD.model_copy(update={"epochs": 1, "learning_rate": 1e-5})
 
 
 @pytest.fixture(autouse=True)
 def _one_thread() -> None:
     torch.set_num_threads(1)
-
-
-def noise_frame(length: int = 300, noise: float = 1.0, seasonal: float = 0.0) -> pd.DataFrame:
-    """Four hourly series: a level, an optional daily sine and Gaussian noise. On pure noise
-    seasonal naive copies last day's noise; a model that averages the window beats it."""
-    rng = np.random.default_rng(0)
-    t = np.arange(length)
-    ds = pd.date_range("2024-01-01", periods=length, freq="h")
-    return pd.concat(
-        pd.DataFrame(
-            {
-                "unique_id": f"s{i}",
-                "ds": ds,
-                "y": 10 + i + seasonal * np.sin(2 * np.pi * t / 24) + rng.normal(0, noise, length),
-            }
-        )
-        for i in range(4)
-    )
 
 
 @pytest.fixture(scope="module")
