@@ -174,12 +174,6 @@ class Forecaster:
         return self._fitted().levels
 
     @property
-    def interval_levels(self) -> tuple[float, float]:
-        """The lower and upper level of the widest interval (0.5, 0.5 if there is none)."""
-        levels = self.levels
-        return levels[0], levels[-1]
-
-    @property
     def min_points(self) -> int:
         """The fewest points per series predict accepts (it pads them up to ``min_history``)."""
         return min_points(self._fitted())
