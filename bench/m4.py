@@ -9,8 +9,12 @@ does not rely on them: it reads seasonality from the lookback window itself.
 
 It prints, for our model and for seasonal naive (m = 24) computed the same way: sMAPE, MASE,
 OWA (against Naive2's published sMAPE 18.383 and MASE 2.395), MSIS and coverage of the 95%
-interval, training seconds, device and parameter count. With the default configuration (no
-overrides) it also records the figures in BENCHMARKS.md under "## M4 Hourly accuracy".
+interval, training seconds, device and parameter count. Beside the test-set figures it prints
+the honesty columns: the version's own backtest MASE and interval coverage (measured on the last
+``backtest_windows`` horizons of the training part, which the network never trained or
+early-stopped on), the test set's 80% and 95% coverage, and the ratio backtest MASE / test MASE
+(an honest estimate predicts the future: near 1). With the default configuration (no overrides)
+it also records the figures in BENCHMARKS.md under "## M4 Hourly accuracy".
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ OVERRIDES = {
     "ensemble": int,
     "time_budget_s": float,
     "device": str,
+    "backtest_windows": int,
 }
 
 
@@ -111,6 +116,28 @@ def score(
     }
 
 
+def coverage_80(
+    test: dict[str, np.ndarray], bounds: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> float:
+    """Share of test points inside the 80% interval."""
+    return float(np.mean([coverage(y, *bounds[uid]) for uid, y in test.items()]))
+
+
+def honesty(model: Forecaster, test_mase: float) -> dict[str, Any]:
+    """The version's own backtest figures and how well they predicted the test set."""
+    report = model.backtest_report
+    if report is None:
+        return {"backtest_mase": None, "backtest_coverage": {}, "backtest_ratio": None}
+    mase_bt = report["metrics"]["mase"]
+    return {
+        "backtest_mase": mase_bt,
+        "backtest_coverage": report["metrics"]["coverage"],
+        "backtest_skill": report["skill"]["mase"],
+        "backtest_ratio": mase_bt / test_mase if mase_bt is not None else None,
+        "calibration": model.calibration.to_json(),
+    }
+
+
 def run_model(
     train: dict[str, np.ndarray], config: ForecastConfig
 ) -> tuple[Forecaster, pd.DataFrame]:
@@ -137,7 +164,8 @@ def main() -> None:
     overrides = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None}
     config = ForecastConfig(**overrides)
     started = time.monotonic()
-    train, test = read_wide(DATA / "train.csv"), read_wide(DATA / "test.csv")
+    data = Path(args.data)
+    train, test = read_wide(data / "train.csv"), read_wide(data / "test.csv")
     if args.limit:
         train = dict(list(train.items())[: args.limit])
         test = {k: test[k] for k in train}
@@ -170,8 +198,13 @@ def ours(
     lo, hi = quantile_column(0.025), quantile_column(0.975)
     point = {uid: groups[uid]["mean"].to_numpy() for uid in test}
     bounds = {uid: (groups[uid][lo].to_numpy(), groups[uid][hi].to_numpy()) for uid in test}
+    lo80, hi80 = quantile_column(0.1), quantile_column(0.9)
+    bounds80 = {uid: (groups[uid][lo80].to_numpy(), groups[uid][hi80].to_numpy()) for uid in test}
+    scores = score(train, test, point, bounds)
     return {
-        **score(train, test, point, bounds),
+        **scores,
+        "coverage_80": coverage_80(test, bounds80),
+        **honesty(model, scores["mase"]),
         "train_seconds": round(model.train_seconds, 1),
         "device": model.device,
         "params": model.n_params,
@@ -183,7 +216,14 @@ def naive_scores(train: dict[str, np.ndarray], test: dict[str, np.ndarray]) -> d
     """Seasonal naive (m = 24) with its normal 95% interval, scored the same way."""
     point = {uid: seasonal_naive(train[uid], HORIZON, SEASON) for uid in test}
     bounds = {uid: seasonal_naive_interval(train[uid], HORIZON, SEASON, 0.95) for uid in test}
-    return {**score(train, test, point, bounds), "train_seconds": 0.0, "device": "cpu", "params": 0}
+    bounds80 = {uid: seasonal_naive_interval(train[uid], HORIZON, SEASON, 0.8) for uid in test}
+    return {
+        **score(train, test, point, bounds),
+        "coverage_80": coverage_80(test, bounds80),
+        "train_seconds": 0.0,
+        "device": "cpu",
+        "params": 0,
+    }
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -194,9 +234,23 @@ def print_table(results: dict[str, Any]) -> None:
             f"{name:16s} {row['smape']:7.3f} {row['mase']:6.3f} {row['owa']:6.3f} "
             f"{row['msis']:7.3f} {row['coverage_95']:6.3f}"
         )
+    print(honesty_line(results))
     print(
         f"train {results['train_seconds']}s (wall {results['wall_seconds']}s) on "
         f"{results['device']}, {results['params']} parameters, {results['epochs_run']} epochs"
+    )
+
+
+def honesty_line(r: dict[str, Any]) -> str:
+    """Backtest MASE and coverage beside the test's, and their ratio."""
+    if r.get("backtest_mase") is None:
+        return "backtest: none (backtest_windows=0)"
+    cov = r["backtest_coverage"]
+    return (
+        f"backtest MASE {r['backtest_mase']:.3f} vs test {r['mase']:.3f} "
+        f"(ratio {r['backtest_ratio']:.3f}); coverage 80/95: backtest "
+        f"{cov.get('0.8', float('nan')):.3f}/{cov.get('0.95', float('nan')):.3f}, "
+        f"test {r['coverage_80']:.3f}/{r['coverage_95']:.3f}"
     )
 
 
@@ -220,12 +274,17 @@ def render(results: dict[str, Any], command: str) -> str:
         f"Recorded {dt.date.today().isoformat()} on {platform.machine()} "
         f"({os.cpu_count()} CPUs, {r['device']}), `{command}`, default configuration.",
         "",
-        "| method | sMAPE | MASE | OWA | MSIS | 95% coverage | train s | params |",
-        "|---|---|---|---|---|---|---|---|",
+        "| method | sMAPE | MASE | OWA | MSIS | 80% coverage | 95% coverage | train s | params |",
+        "|---|---|---|---|---|---|---|---|---|",
         f"| forecaster | {r['smape']:.3f} | {r['mase']:.3f} | {r['owa']:.3f} | {r['msis']:.3f} "
-        f"| {r['coverage_95']:.3f} | {r['train_seconds']} | {r['params']} |",
+        f"| {r['coverage_80']:.3f} | {r['coverage_95']:.3f} | {r['train_seconds']} "
+        f"| {r['params']} |",
         f"| seasonal naive | {n['smape']:.3f} | {n['mase']:.3f} | {n['owa']:.3f} | {n['msis']:.3f} "
-        f"| {n['coverage_95']:.3f} | 0 | 0 |",
+        f"| {n['coverage_80']:.3f} | {n['coverage_95']:.3f} | 0 | 0 |",
+        "",
+        f"Honesty: {honesty_line(r)}. The backtest is the version's own, on the last "
+        "backtest_windows horizons of the training part (never a training target nor an early "
+        "stopping signal); the ratio says how well it predicted the test set (target 0.85-1.15).",
         "",
         f"Wall clock {r['wall_seconds']} s for {r['series']} series, horizon {HORIZON}, "
         f"{r['epochs_run']} epochs at most per member. Configuration: {cfg}.",
@@ -248,6 +307,7 @@ def parse_args() -> argparse.Namespace:
     """--json, --no-record, --limit and one flag per overridable config field."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--data", default=str(DATA), help="folder of M4 Hourly train/test CSVs")
     parser.add_argument("--no-record", action="store_true", help="leave BENCHMARKS.md alone")
     parser.add_argument("--limit", type=int, help="only the first N series (smoke runs)")
     parser.add_argument("--forecasts", help="also write our forecasts to this CSV file")

@@ -10,13 +10,13 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from forecaster.backtest import backtest
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, quantile_column
 from forecaster.errors import (
     ArtifactError,
     ForecasterError,
     HorizonError,
     InvalidDataError,
+    NoHeldOutDataError,
     NotFittedError,
     TrainingCancelled,
 )
@@ -41,9 +41,9 @@ __all__ = [
     "ForecasterError",
     "HorizonError",
     "InvalidDataError",
+    "NoHeldOutDataError",
     "NotFittedError",
     "TrainingCancelled",
-    "backtest",
     "plot",
     "quantile_column",
 ]

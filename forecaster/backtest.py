@@ -1,102 +1,207 @@
-"""Rolling-origin evaluation of a fitted model (no retraining) against seasonal naive."""
+"""Rolling-origin backtests of a fitted model (no retraining), beside naive and seasonal naive on
+the identical windows.
+
+A window is placed by how many points it holds back from each series' end (its *offset*): the
+model forecasts from everything before, and the next ``steps`` points are the actuals. Errors
+are scaled by each series' in-sample seasonal naive error on the data before the oldest window
+(the version's own training data), so every window and every model compared on them share the
+scale. ``Evaluation`` keeps the raw forecasts, so a comparison on fewer windows or steps (the
+champion's) reuses them instead of forecasting again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from forecaster.baselines import seasonal_naive, seasonal_naive_interval
+from forecaster.baselines import seasonal_naive_quantiles
+from forecaster.calendar import parse_freq
 from forecaster.data import Panel
-from forecaster.errors import InvalidDataError
-from forecaster.metrics import summarize
+from forecaster.errors import NoHeldOutDataError
+from forecaster.metrics import block_metrics, naive_scale, pointwise
 
 if TYPE_CHECKING:
     from forecaster.estimator import Forecaster
 
-
-def backtest(
-    model: Forecaster, df: pd.DataFrame, n_windows: int = 1, step: int | None = None
-) -> list[dict[str, Any]]:
-    """Score ``model`` on ``n_windows`` origins, ``step`` points apart (default: the horizon),
-    the last one ending at each series' end. Returns one dict per window, oldest first:
-    {"window", "cutoff_points", "model": {metrics}, "seasonal_naive": {metrics}}."""
-    return backtest_panel(model, model.prepare(df), n_windows, step)
+BASELINES = ("seasonal_naive", "naive")
 
 
-def backtest_panel(
-    model: Forecaster, panel: Panel, n_windows: int = 1, step: int | None = None
-) -> list[dict[str, Any]]:
-    """``backtest`` on already prepared series."""
+@dataclass(frozen=True)
+class Evaluation:
+    """Forecasts and actuals of a backtest: W windows (oldest first), S series, h steps."""
+
+    offsets: tuple[int, ...]  # points each window holds back from every series' end
+    cutoffs: tuple[str, ...]  # each window's origin (the last point before it; latest series)
+    actual: np.ndarray  # [W, S, h]
+    forecast: np.ndarray  # [W, S, h, Q] at ``levels``
+    levels: tuple[float, ...]
+    baselines: dict[str, np.ndarray]  # name -> [W, S, h, Q], the same windows
+    scale: np.ndarray  # [S] in-sample seasonal naive MAE of each series
+
+    def subset(self, windows: list[int], steps: int) -> Evaluation:
+        """The same evaluation restricted to some windows and the first ``steps`` steps."""
+        return replace(
+            self,
+            offsets=tuple(self.offsets[w] for w in windows),
+            cutoffs=tuple(self.cutoffs[w] for w in windows),
+            actual=self.actual[windows, :, :steps],
+            forecast=self.forecast[windows, :, :steps],
+            baselines={k: v[windows, :, :steps] for k, v in self.baselines.items()},
+        )
+
+    def report(self) -> dict[str, Any]:
+        """The ``backtest`` document: per window, per step and overall, with the baselines."""
+        ours = pointwise(self.actual, self.forecast, self.levels, self.scale)
+        theirs = {
+            name: pointwise(self.actual, f, self.levels, self.scale)
+            for name, f in self.baselines.items()
+        }
+        overall = _json(block_metrics(ours))
+        baselines = {name: _json(block_metrics(t)) for name, t in theirs.items()}
+        by_window = _json(block_metrics(ours, axis=(1, 2)))
+        naive_by_window = {k: _json(block_metrics(t, axis=(1, 2))) for k, t in theirs.items()}
+        windows: list[dict[str, Any]] = [
+            {
+                "cutoff": cutoff,
+                "points_from_end": offset,
+                "metrics": _pick(by_window, w),
+                "baselines": {k: _pick(v, w) for k, v in naive_by_window.items()},
+            }
+            for w, (cutoff, offset) in enumerate(zip(self.cutoffs, self.offsets, strict=True))
+        ]
+        for window in windows:
+            window["skill"] = skill(window["metrics"], window["baselines"]["seasonal_naive"])
+        by_step = _json(block_metrics(ours, axis=(0, 1)))
+        return {
+            "windows": windows,
+            "metrics": overall,
+            "by_step": {k: v for k, v in by_step.items() if k != "coverage"},
+            "baselines": baselines,
+            "skill": skill(overall, baselines["seasonal_naive"]),
+            "steps": int(self.actual.shape[2]),
+            "series": int(self.actual.shape[1]),
+        }
+
+
+def skill(ours: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
+    """1 - MASE / MASE(baseline) (None where either is undefined)."""
+    a, b = ours.get("mase"), baseline.get("mase")
+    return {"mase": None if a is None or not b else 1.0 - a / b}
+
+
+def evaluate(
+    model: Forecaster,
+    panel: Panel,
+    offsets: list[int],
+    steps: int | None = None,
+    scale: np.ndarray | None = None,
+) -> Evaluation:
+    """Forecast ``steps`` (default: the horizon) after each window of ``offsets`` (oldest
+    first, each at least ``steps``) with ``model`` and both baselines."""
+    steps = model.horizon if steps is None else min(steps, model.horizon)
+    if scale is None:
+        scale = series_scale(panel, max(offsets), model.season)
+    actual, forecast, cutoffs = [], [], []
+    baselines: dict[str, list[np.ndarray]] = {name: [] for name in BASELINES}
+    for offset in offsets:
+        if offset < steps:
+            raise ValueError(f"a window {offset} points from the end cannot hold {steps} steps")
+        history = panel.cut(offset)
+        actual.append(
+            np.stack([v[len(v) - offset : len(v) - offset + steps] for v in panel.values])
+        )
+        forecast.append(model.forecast_panel(history)[:, :steps])
+        for name, m in zip(BASELINES, (model.season, 1), strict=True):
+            baselines[name].append(
+                np.stack(
+                    [seasonal_naive_quantiles(h, steps, m, model.levels) for h in history.values]
+                )
+            )
+        cutoffs.append(max(history.last(i) for i in range(len(history.ids))).isoformat())
+    return Evaluation(
+        offsets=tuple(offsets),
+        cutoffs=tuple(cutoffs),
+        actual=np.stack(actual),
+        forecast=np.stack(forecast),
+        levels=model.levels,
+        baselines={k: np.stack(v) for k, v in baselines.items()},
+        scale=scale,
+    )
+
+
+def series_scale(panel: Panel, held_out: int, season: int) -> np.ndarray:
+    """Each series' in-sample seasonal naive MAE over all but its last ``held_out`` points."""
+    return np.array([naive_scale(v[: len(v) - held_out], season) for v in panel.values])
+
+
+def own_offsets(horizon: int, n_windows: int) -> list[int]:
+    """The offsets of a version's own backtest: its last ``n_windows`` horizons, oldest first."""
+    return [k * horizon for k in range(n_windows, 0, -1)]
+
+
+def held_out_offsets(
+    panel: Panel, cutoffs: dict[str, pd.Timestamp], horizon: int, n_windows: int, min_points: int
+) -> list[int]:
+    """The offsets of up to ``n_windows`` horizon-long windows at the end of every series that
+    lie wholly after its training cut-off (series the version never saw: the latest cut-off).
+
+    Raises NoHeldOutDataError naming the cut-off when not even one window fits every series.
+    """
     if n_windows < 1:
         raise ValueError("n_windows must be at least 1")
-    horizon = model.horizon
-    step = horizon if step is None else step
-    if step < 1:
-        raise ValueError("step must be at least 1")
-    results = []
-    for k in range(n_windows - 1, -1, -1):
-        cut = horizon + k * step
-        _check_room(panel, cut + model.min_points)
-        results.append(_score_window(model, panel, cut) | {"window": n_windows - 1 - k})
-    return results
+    fits = n_windows
+    for i, (uid, unseen) in enumerate(zip(panel.ids, unseen_points(panel, cutoffs), strict=True)):
+        room = (int(panel.lengths[i]) - min_points) // horizon
+        if min(unseen // horizon, room) < 1:
+            cutoff = cutoffs.get(uid, max(cutoffs.values())).isoformat()
+            reason = f"no window of {horizon} steps after the training cut-off {cutoff}"
+            raise NoHeldOutDataError(reason, uid, cutoff)
+        fits = min(fits, unseen // horizon, room)
+    return own_offsets(horizon, fits)
 
 
-def mean_scores(windows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The metrics of ``backtest`` windows averaged over windows, model and seasonal naive.
-
-    A metric that is undefined in every window (MASE of flat series) is None, so the result is
-    valid JSON.
-    """
-    out: dict[str, Any] = {
-        key: _mean(w["model"][key] for w in windows) for key in windows[0]["model"]
-    }
-    out["seasonal_naive"] = {
-        key: _mean(w["seasonal_naive"][key] for w in windows)
-        for key in windows[0]["seasonal_naive"]
-    }
-    return out
+def unseen_points(panel: Panel, cutoffs: dict[str, pd.Timestamp]) -> np.ndarray:
+    """Per series, how many of its last points lie after its training cut-off (a series the
+    version never saw is cut at the latest cut-off: it may share that period's information)."""
+    latest = max(cutoffs.values())
+    seen = [_points_through(panel, i, cutoffs.get(uid, latest)) for i, uid in enumerate(panel.ids)]
+    return panel.lengths - np.array(seen, dtype=np.int64)
 
 
-def _mean(values: Iterable[float]) -> float | None:
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else None
+def _points_through(panel: Panel, i: int, stamp: pd.Timestamp) -> int:
+    """How many points of series ``i`` lie at or before ``stamp``."""
+    start, length = panel.starts[i], int(panel.lengths[i])
+    offset = parse_freq(panel.freq)
+    if isinstance(offset, pd.offsets.Tick | pd.offsets.Day):
+        steps = (stamp - start) // pd.Timedelta(offset)
+        return int(np.clip(steps + 1, 0, length))
+    index = pd.date_range(start, periods=length, freq=offset)
+    return int(index.searchsorted(stamp, side="right"))
 
 
-def _check_room(panel: Panel, needed: int) -> None:
-    for uid, length in zip(panel.ids, panel.lengths, strict=True):
-        if length < needed:
-            raise InvalidDataError(f"{length} points; this backtest needs {needed}", uid)
-
-
-def _score_window(model: Forecaster, panel: Panel, cut: int) -> dict[str, Any]:
-    horizon, m = model.horizon, model.season
-    history = panel.cut(cut)
-    actual = [v[len(v) - cut : len(v) - cut + horizon] for v in panel.values]
-    forecasts = model.forecast_panel(history)  # [S, h, Q]
-    lo_level, hi_level = model.interval_levels
-    levels = model.levels
-    level = hi_level - lo_level
-    alpha = 1.0 - level if level > 0 else 0.05
-    point = [f[:, levels.index(0.5)] for f in forecasts]
-    lower = [f[:, levels.index(lo_level)] for f in forecasts]
-    interval = (lower, [f[:, levels.index(hi_level)] for f in forecasts])
-    key = f"coverage_{round(100 * (1 - alpha))}"
-    ours = summarize(actual, point, interval, list(history.values), m, alpha)
-    naive_point = [seasonal_naive(h, horizon, m) for h in history.values]
-    bounds = [seasonal_naive_interval(h, horizon, m, 1 - alpha) for h in history.values]
-    naive_interval = ([b[0] for b in bounds], [b[1] for b in bounds])
-    theirs = summarize(actual, naive_point, naive_interval, list(history.values), m, alpha)
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """A version's headline ``metrics``: the backtest's overall figures, skill and baselines."""
     return {
-        "cutoff_points": cut,
-        "model": _rename(ours, key),
-        "seasonal_naive": _rename(theirs, key),
+        **report["metrics"],
+        "skill": report["skill"]["mase"],
+        **{name: report["baselines"][name] for name in BASELINES},
     }
 
 
-def _rename(scores: dict[str, float], coverage_key: str) -> dict[str, float]:
-    out = {k: v for k, v in scores.items() if k != "coverage"}
-    out[coverage_key] = scores["coverage"]
+def _pick(metrics: dict[str, Any], w: int) -> dict[str, Any]:
+    out = {k: v[w] for k, v in metrics.items() if k != "coverage"}
+    out["coverage"] = {k: v[w] for k, v in metrics["coverage"].items()}
     return out
+
+
+def _json(value: Any) -> Any:
+    """Numpy results as JSON: floats (lists along an axis), NaN as None."""
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    array = np.asarray(value, dtype=float)
+    if array.ndim:
+        return [_json(v) for v in array]
+    return float(array) if np.isfinite(array) else None

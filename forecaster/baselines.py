@@ -36,3 +36,17 @@ def seasonal_naive_interval(
     z = NormalDist().inv_cdf(0.5 + level / 2)
     half = z * sigma * np.sqrt(seasons)
     return point - half, point + half
+
+
+def seasonal_naive_quantiles(
+    history: np.ndarray, horizon: int, m: int, levels: tuple[float, ...]
+) -> np.ndarray:
+    """Seasonal naive quantiles [horizon, Q] at ``levels`` (normal, as the interval above);
+    ``m = 1`` gives naive, the random walk whose spread grows with the square root of the step."""
+    lag = m if m > 1 and len(history) > m else 1
+    point = seasonal_naive(history, horizon, lag)
+    residuals = history[lag:] - history[:-lag] if len(history) > lag else np.zeros(1)
+    sigma = float(np.sqrt(np.mean(residuals**2)))
+    spread = sigma * np.sqrt(np.arange(horizon) // lag + 1)  # [h]
+    z = np.array([NormalDist().inv_cdf(q) for q in levels])  # [Q]
+    return point[:, None] + spread[:, None] * z[None, :]

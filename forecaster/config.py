@@ -21,7 +21,9 @@ class ForecastConfig(BaseModel):
     - a median plus 80% and 95% intervals, trained with the pinball loss;
     - three seeds combined by their median, sharing ``time_budget_s`` (10 minutes) so a job's
       wall clock is bounded however large the data; early stopping usually ends sooner;
-    - ``fill="interpolate"``: missing timestamps are filled linearly between neighbours.
+    - ``fill="interpolate"``: missing timestamps are filled linearly between neighbours;
+    - ``backtest_windows=2``: the last two horizons of every series are held out of training
+      and early stopping and score the version (0: no backtest, every point trains).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -61,6 +63,13 @@ class ForecastConfig(BaseModel):
     )
     fill: Literal["interpolate", "ffill", "zero", "error"] = Field(
         default="interpolate", description="What fills missing timestamps (error: refuse)."
+    )
+    backtest_windows: int = Field(
+        default=2,
+        ge=0,
+        le=100,
+        description="Rolling origins of horizon steps held out at the end of each series for an "
+        "honest backtest (never trained or early-stopped on); 0 disables it.",
     )
 
     @field_validator("quantiles")

@@ -31,3 +31,12 @@ class TrainingCancelled(ForecasterError):  # noqa: N818 (the public contract's n
 
 class NotFittedError(ForecasterError, RuntimeError):
     """The forecaster was used before ``fit`` or ``load``."""
+
+
+class NoHeldOutDataError(InvalidDataError):
+    """No backtest window fits after the version's training cut-off (``cutoff``, ISO 8601):
+    every remaining point was a training target or steered early stopping."""
+
+    def __init__(self, reason: str, series: str | None, cutoff: str) -> None:
+        self.cutoff = cutoff
+        super().__init__(reason, series)

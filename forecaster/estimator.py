@@ -14,9 +14,10 @@ import pandas as pd
 import pydantic
 import torch
 
-from forecaster import artifact
-from forecaster.backtest import backtest_panel, mean_scores
+from forecaster import artifact, calibration
+from forecaster.backtest import Evaluation, evaluate, held_out_offsets, own_offsets, summary
 from forecaster.calendar import seasonality
+from forecaster.calibration import Calibration
 from forecaster.config import ForecastConfig, model_levels
 from forecaster.data import Panel, prepare
 from forecaster.ensemble import fit_members
@@ -58,6 +59,10 @@ class Forecaster:
         self._nets: list[QuantileRNN] = []
         self._spec: NetSpec | None = None
         self._tail: Panel | None = None
+        self.backtest_report: dict[str, Any] | None = None
+        self.evaluation: Evaluation | None = None  # the backtest's raw forecasts (not saved)
+        self.calibration = Calibration()
+        self.cutoffs: dict[str, pd.Timestamp] = {}  # per series: the last point it trained on
 
     # ----- training -------------------------------------------------------------------------
     def fit(
@@ -70,22 +75,40 @@ class Forecaster:
     ) -> Forecaster:
         """Train on a long ``unique_id, ds, y`` frame to forecast ``horizon`` steps ahead.
 
+        The last ``backtest_windows`` x ``horizon`` points of every series are held out: no
+        training target, no early stopping, no choice of the network reads them. They are the
+        version's backtest; the network forecasts from the latest history all the same.
         Raises HorizonError, InvalidDataError (naming the series) and TrainingCancelled.
         """
         _check_horizon(horizon)
         started = time.monotonic()
         panel = prepare(df, freq, self.config.fill)
-        spec = _plan(self.config, panel, horizon)
+        train = _training_part(self.config, panel, horizon)
+        spec = _plan(self.config, train, horizon)
         device = resolve_device(self.config.device)
         hooks = Hooks(progress, should_stop, started)
-        data = pad(panel, spec.transform, spec.lookback + 2 * horizon)
+        data = pad(train, spec.transform, spec.lookback + 2 * horizon)
         nets, epochs = fit_members(data, spec, self.config, device, hooks)
         self._install(nets, spec, panel.tail(spec.lookback), device)
+        self.calibration = self._calibrate(train)
+        self.cutoffs = {uid: train.last(i) for i, uid in enumerate(train.ids)}
         self.epochs_run = epochs
         self.data_summary = panel.summary()
         self.train_seconds = time.monotonic() - started
-        self.metrics = mean_scores(backtest_panel(self, panel, 1))
+        if self.config.backtest_windows:
+            offsets = own_offsets(horizon, self.config.backtest_windows)
+            self.evaluation = evaluate(self, panel, offsets)
+            self.backtest_report = self.evaluation.report()
+            self.metrics = summary(self.backtest_report)
         return self
+
+    def _calibrate(self, train: Panel) -> Calibration:
+        """Conformal factors from the validation window (the last horizon of ``train``)."""
+        spec = self._fitted()
+        history = train.cut(spec.horizon)
+        raw = forecast_panel(self._nets, spec, history, torch.device(self.device))
+        actual = np.stack([v[len(v) - spec.horizon :] for v in train.values])
+        return calibration.fit(actual, raw, spec.levels)
 
     def _install(
         self, nets: list[QuantileRNN], spec: NetSpec, tail: Panel, device: torch.device
@@ -118,29 +141,37 @@ class Forecaster:
         return panel
 
     def forecast_panel(self, panel: Panel) -> np.ndarray:
-        """Quantile forecasts [series, horizon, levels] in the data's scale."""
+        """Calibrated quantile forecasts [series, horizon, levels] in the data's scale."""
         spec = self._fitted()
         _require_length(panel, min_points(spec), "prediction")
-        return forecast_panel(self._nets, spec, panel, torch.device(self.device))
+        raw = forecast_panel(self._nets, spec, panel, torch.device(self.device))
+        return self.calibration.apply(raw, spec.levels)
+
+    def backtest(self, df: pd.DataFrame, n_windows: int | None = None) -> dict[str, Any]:
+        """Score this version on up to ``n_windows`` (default: ``backtest_windows``) horizons at
+        the end of ``df`` that lie after its training cut-off, beside naive and seasonal naive
+        on the same windows (no retraining). Raises NoHeldOutDataError, naming the cut-off,
+        when not one window of new points fits."""
+        self._fitted()
+        panel = self.prepare(df)
+        n = n_windows if n_windows is not None else max(self.config.backtest_windows, 1)
+        offsets = held_out_offsets(panel, self.cutoffs, self.horizon, n, self.min_points)
+        report = evaluate(self, panel, offsets).report()
+        report["training_cutoff"] = max(self.cutoffs.values()).isoformat()
+        return report
 
     def score(self, df: pd.DataFrame, n_windows: int = 1) -> dict[str, Any]:
-        """Mean metrics over the last ``n_windows`` horizons of ``df`` (no retraining), with
-        "seasonal_naive" holding the same metrics for the seasonal naive forecast."""
+        """Headline metrics (as ``metrics``) over the last ``n_windows`` horizons of ``df``,
+        whether or not the model trained on them: for data known to be new. ``backtest``
+        guards the cut-off."""
         self._fitted()
-        return mean_scores(
-            backtest_panel(self, prepare(df, self.freq, self.config.fill), n_windows)
-        )
+        panel = self.prepare(df)
+        return summary(evaluate(self, panel, own_offsets(self.horizon, n_windows)).report())
 
     @property
     def levels(self) -> tuple[float, ...]:
         """Quantile levels the network emits (the configured ones plus the median)."""
         return self._fitted().levels
-
-    @property
-    def interval_levels(self) -> tuple[float, float]:
-        """The lower and upper level of the widest interval (0.5, 0.5 if there is none)."""
-        levels = self.levels
-        return levels[0], levels[-1]
 
     @property
     def min_points(self) -> int:
@@ -183,6 +214,14 @@ class Forecaster:
             },
             "data_summary": self.data_summary,
             "metrics": self.metrics,
+            "backtest": self.backtest_report,
+            "calibration": self.calibration.to_json(),
+            "training_cutoff": {
+                "rule": "the last backtest_windows x horizon points of each series were held "
+                "out of training targets and early stopping",
+                "held_out_points": self.config.backtest_windows * self.horizon,
+                "cutoffs": [self.cutoffs[uid].isoformat() for uid in self._tail.ids],
+            },
             "n_params": self.n_params,
             "device": self.device,
             "train_seconds": self.train_seconds,
@@ -221,7 +260,35 @@ class Forecaster:
         for name in ("metrics", "data_summary", "train_seconds", "epochs_run", "library_versions"):
             setattr(model, name, body[name])
         model.device = str(device)
+        model.backtest_report = body.get("backtest")
+        model.calibration = Calibration.from_json(body.get("calibration"))
+        model.cutoffs = _cutoffs(body, tail)
         return model
+
+
+def _cutoffs(body: dict[str, Any], tail: Panel) -> dict[str, pd.Timestamp]:
+    """Per series, the last point the version trained on; an artifact from before held-out
+    backtests trained on everything up to its tail's end."""
+    saved = (body.get("training_cutoff") or {}).get("cutoffs")
+    if saved is None:
+        return {uid: tail.last(i) for i, uid in enumerate(tail.ids)}
+    return {uid: pd.Timestamp(s) for uid, s in zip(tail.ids, saved, strict=True)}
+
+
+def _training_part(config: ForecastConfig, panel: Panel, horizon: int) -> Panel:
+    """Every series without its last ``backtest_windows`` x ``horizon`` points (its backtest);
+    each must keep a minimal input and the validation horizon."""
+    windows = config.backtest_windows
+    held_out = windows * horizon
+    floor = min_lookback(seasonality(panel.freq).season, horizon) + horizon
+    for uid, length in zip(panel.ids, panel.lengths, strict=True):
+        if length < floor + held_out:
+            why = f"{floor} to train and validate"
+            if held_out:
+                why += f" + {held_out} for backtest_windows={windows} (0 uses every point)"
+            reason = f"{length} points; training (horizon {horizon}) needs at least "
+            raise InvalidDataError(reason + f"{floor + held_out}: {why}", uid)
+    return panel.cut(held_out)
 
 
 def _check_horizon(horizon: int) -> None:

@@ -6,6 +6,8 @@ also take the in-sample history and the season ``m`` of their scaling naive fore
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -60,34 +62,79 @@ def owa(smape_value: float, mase_value: float, naive2_smape: float, naive2_mase:
     return 0.5 * (smape_value / naive2_smape + mase_value / naive2_mase)
 
 
-def summarize(
-    actuals: list[np.ndarray],
-    point: list[np.ndarray],
-    interval: tuple[list[np.ndarray], list[np.ndarray]],
-    histories: list[np.ndarray],
-    m: int,
-    alpha: float,
-) -> dict[str, float]:
-    """Per-series metrics averaged over series (NaN entries skipped): mae, rmse, smape, mase,
-    msis and coverage, where the interval is the (1 - alpha) one."""
-    lower, upper = interval
-    rows = [
-        (
-            mae(y, f),
-            rmse(y, f),
-            smape(y, f),
-            mase(y, f, h, m),
-            msis(y, lo, hi, h, m, alpha),
-            coverage(y, lo, hi),
+def central_intervals(levels: tuple[float, ...]) -> list[tuple[str, int, int]]:
+    """The central intervals the quantile ``levels`` form: (name, lower index, upper index).
+
+    A pair (q, 1 - q) with q < 0.5 is the interval of level 1 - 2q, named like "0.8".
+    """
+    out = []
+    for i, q in enumerate(levels):
+        upper = [j for j, p in enumerate(levels) if q < 0.5 and abs(p - (1.0 - q)) < 1e-9]
+        if upper:
+            out.append((f"{round(1.0 - 2.0 * q, 6):g}", i, upper[0]))
+    return out
+
+
+def pointwise(
+    actual: np.ndarray, forecast: np.ndarray, levels: tuple[float, ...], scale: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per-point terms of every metric, each [W, S, h]: the block metrics are their means.
+
+    ``actual`` [W, S, h] (windows, series, steps), ``forecast`` [W, S, h, Q] quantiles at
+    ``levels`` (the median among them), ``scale`` [S] each series' in-sample seasonal naive MAE
+    (NaN or 0: the scaled terms of that series are NaN and skipped).
+    """
+    scale = np.where(scale > 0, scale, np.nan)[None, :, None]  # [1, S, 1]
+    point = forecast[..., levels.index(0.5)]
+    error = actual - point
+    denom = np.abs(actual) + np.abs(point)
+    ratio = np.divide(np.abs(error), denom, out=np.zeros_like(denom), where=denom > 0)
+    q = np.asarray(levels)
+    diff = actual[..., None] - forecast  # [W, S, h, Q]
+    pinball = np.maximum(q * diff, (q - 1.0) * diff).mean(axis=-1)
+    terms = {
+        "mae": np.abs(error),
+        "se": error**2,
+        "smape": 200.0 * ratio,
+        "mase": np.abs(error) / scale,
+        "pinball": pinball / scale,
+    }
+    intervals = central_intervals(levels)
+    for name, lo, hi in intervals:
+        lower, upper = forecast[..., lo], forecast[..., hi]
+        terms[f"coverage:{name}"] = ((actual >= lower) & (actual <= upper)).astype(float)
+    if intervals:  # MSIS of the widest interval (0.95 by default, as M4 scores it)
+        _, lo, hi = intervals[0]
+        alpha = 1.0 - (q[hi] - q[lo])
+        lower, upper = forecast[..., lo], forecast[..., hi]
+        penalty = (2.0 / alpha) * (
+            (lower - actual) * (actual < lower) + (actual - upper) * (actual > upper)
         )
-        for y, f, lo, hi, h in zip(actuals, point, lower, upper, histories, strict=True)
-    ]
-    table = np.array(rows, dtype=float)
-    names = ("mae", "rmse", "smape", "mase", "msis", "coverage")
-    means = {name: _nanmean(table[:, i]) for i, name in enumerate(names)}
-    return means
+        terms["msis"] = (upper - lower + penalty) / scale
+    return terms
 
 
-def _nanmean(column: np.ndarray) -> float:
-    finite = column[np.isfinite(column)]
-    return float(finite.mean()) if len(finite) else float("nan")
+def block_metrics(terms: dict[str, np.ndarray], axis: tuple[int, ...] | None = None) -> Any:
+    """Means of ``pointwise`` terms over ``axis`` (None: every point), as the report names them:
+    mae, rmse (root of the mean squared error), smape, mase, pinball, msis and coverage by
+    interval. With an axis each value is an array over the remaining axes."""
+    out: dict[str, Any] = {}
+    coverage_by: dict[str, Any] = {}
+    for key, values in terms.items():
+        mean = _mean(values, axis)
+        if key == "se":
+            out["rmse"] = np.sqrt(mean)
+        elif key.startswith("coverage:"):
+            coverage_by[key.removeprefix("coverage:")] = mean
+        else:
+            out[key] = mean
+    out["coverage"] = coverage_by
+    return out
+
+
+def _mean(values: np.ndarray, axis: tuple[int, ...] | None) -> Any:
+    finite = np.isfinite(values)
+    total = np.where(finite, values, 0.0).sum(axis=axis)
+    count = finite.sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)

@@ -27,6 +27,7 @@ VERSION_FIELDS = frozenset(
         "freq",
         "config",
         "metrics",
+        "backtest",
         "data_summary",
         "artifact_uri",
         "artifact_sha256",

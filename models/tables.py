@@ -153,6 +153,7 @@ class ModelVersion(Base):
     freq: Mapped[str] = mapped_column(String(32))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    backtest: Mapped[dict[str, Any] | None] = mapped_column()
     data_summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
     artifact_uri: Mapped[str] = mapped_column(Text)
     artifact_sha256: Mapped[str] = mapped_column(String(64))

@@ -220,6 +220,7 @@ def version_fields(
         "freq": model.freq,
         "config": model.config.model_dump(mode="json"),
         "metrics": jsonable(model.metrics),
+        "backtest": jsonable(model.backtest_report),
         "data_summary": jsonable(model.data_summary),
         "artifact_uri": stored.uri,
         "artifact_sha256": stored.sha256,

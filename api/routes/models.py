@@ -7,12 +7,29 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, SettingsDep
+from api.backtesting import run_backtest
+from api.deps import ServicesDep, SessionDep, SettingsDep
 from api.errors import field_of_store_errors
 from api.jobs import enqueue_training, job_out
-from api.schemas.common import AliasName, Cursor, Limit, ModelName, Page, VersionNumber
+from api.schemas.common import (
+    AliasName,
+    Cursor,
+    Limit,
+    ModelName,
+    Page,
+    Problem,
+    VersionNumber,
+)
 from api.schemas.jobs import JobOut
-from api.schemas.models import AliasIn, AliasOut, ModelOut, TrainSpec, VersionOut
+from api.schemas.models import (
+    AliasIn,
+    AliasOut,
+    BacktestIn,
+    BacktestRunOut,
+    ModelOut,
+    TrainSpec,
+    VersionOut,
+)
 from models import registry
 from models.errors import NotFound
 from models.tables import ModelVersion, RegisteredModel
@@ -80,6 +97,19 @@ def get_version(model: ModelName, version: VersionNumber, session: SessionDep) -
     return version_out(model, found, _aliases_by_version(session, model).get(version, []))
 
 
+@router.post(
+    "/{model}/versions/{version}/backtest",
+    response_model=BacktestRunOut,
+    responses={409: {"model": Problem, "description": "No window after the training cut-off."}},
+)
+def backtest_version(
+    model: ModelName, version: VersionNumber, body: BacktestIn, services: ServicesDep
+) -> BacktestRunOut:
+    """Score a stored version on up to ``n_windows`` horizons at the end of a dataset that lie
+    after its training cut-off, beside naive and seasonal naive (synchronous, no retraining)."""
+    return run_backtest(services, model, version, body)
+
+
 @router.post("/{model}/versions/{version}/archive", response_model=VersionOut)
 def archive_version(model: ModelName, version: VersionNumber, session: SessionDep) -> VersionOut:
     """Archive a version (kept, but no longer served as the latest); 409 while aliased."""
@@ -132,6 +162,7 @@ def version_out(model: str, version: ModelVersion, aliases: list[str]) -> Versio
         freq=version.freq,
         config=version.config,
         metrics=version.metrics,
+        backtest=version.backtest,
         data_summary=version.data_summary,
         artifact_sha256=version.artifact_sha256,
         artifact_size=version.artifact_size,

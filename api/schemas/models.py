@@ -13,6 +13,7 @@ from forecaster import ForecastConfig
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=200)]
 Alias = Annotated[str, Field(pattern=ALIAS_PATTERN, max_length=64)]
 MAX_HORIZON = 10_000
+MAX_BACKTEST_WINDOWS = 20
 
 
 class PromoteSpec(Schema):
@@ -88,6 +89,72 @@ class ModelOut(Schema):
     aliases: dict[str, int] = Field(default_factory=dict, description="Alias -> version number.")
 
 
+class MetricsOut(Schema):
+    """Accuracy over a block of held-out points (null where undefined, e.g. MASE of a flat
+    series): MAE, RMSE, sMAPE, MASE and the pinball loss averaged over the quantiles (both
+    scaled by each series' in-sample seasonal naive error), MSIS of the widest interval and the
+    empirical coverage of every central interval ("0.8", "0.95")."""
+
+    mae: float | None = None
+    rmse: float | None = None
+    smape: float | None = None
+    mase: float | None = None
+    pinball: float | None = None
+    msis: float | None = None
+    coverage: dict[str, float | None] = Field(default_factory=dict)
+
+
+class BaselinesOut(Schema):
+    """The same metrics for the baselines, on the identical windows."""
+
+    seasonal_naive: MetricsOut
+    naive: MetricsOut
+
+
+class SkillOut(Schema):
+    """1 - MASE / MASE(seasonal naive): above 0 beats the baseline."""
+
+    mase: float | None = None
+
+
+class BacktestWindowOut(Schema):
+    """One rolling origin: the last timestamp before it and its metrics."""
+
+    cutoff: datetime
+    points_from_end: int = Field(description="Points the window holds back from each series' end.")
+    metrics: MetricsOut
+    baselines: BaselinesOut
+    skill: SkillOut
+
+
+class BacktestOut(Schema):
+    """A held-out backtest: windows no training target or early stopping touched."""
+
+    windows: list[BacktestWindowOut]
+    metrics: MetricsOut
+    by_step: dict[str, list[float | None]] = Field(description="Each metric by horizon step.")
+    baselines: BaselinesOut
+    skill: SkillOut
+    steps: int | None = None
+    series: int | None = None
+
+
+class BacktestIn(Schema):
+    """The body of ``POST /v1/models/{model}/versions/{version}/backtest``."""
+
+    dataset: Name
+    n_windows: int = Field(default=2, ge=1, le=MAX_BACKTEST_WINDOWS)
+
+
+class BacktestRunOut(BacktestOut):
+    """A stored version scored on a dataset's windows after its training cut-off."""
+
+    model: str
+    version: int
+    dataset: str
+    training_cutoff: datetime
+
+
 class VersionOut(Schema):
     """One version of a model with everything stored about it."""
 
@@ -99,6 +166,9 @@ class VersionOut(Schema):
     config: dict[str, Any] = Field(description="The full ForecastConfig it was trained with.")
     metrics: dict[str, Any] = Field(
         description="Accuracy on held-out windows, with seasonal naive beside it."
+    )
+    backtest: BacktestOut | None = Field(
+        default=None, description="Held-out backtest; null for versions trained without one."
     )
     data_summary: dict[str, Any] = Field(description="Series, points and span of the data.")
     artifact_sha256: str = Field(description="SHA-256 of the stored artifact.")

@@ -162,6 +162,7 @@ def register(url: str, name: str, trained: TrainedModel, alias: str | None = Non
                 freq=trained.model.freq,
                 config=trained.model.config.model_dump(mode="json"),
                 metrics={"mase": 1.0},
+                backtest=trained.model.backtest_report,
                 data_summary={"series": 3},
                 artifact_uri=trained.uri,
                 artifact_sha256=trained.sha256,

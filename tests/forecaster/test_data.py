@@ -97,10 +97,14 @@ def test_timestamps_off_the_given_grid() -> None:
 
 def test_too_short_series_for_training_names_it() -> None:
     # horizon 6 and a daily season of 24: a series needs 6 input points + the 6 validated ones
-    frame = _frame(_series("long", n=200), _series("short", n=11))
-    with pytest.raises(InvalidDataError, match=r"training .* needs at least 12") as info:
+    # + two backtest windows of 6
+    frame = _frame(_series("long", n=200), _series("short", n=23))
+    with pytest.raises(InvalidDataError, match=r"training .* needs at least 24") as info:
         Forecaster(TINY).fit(frame, horizon=6)
     assert info.value.series == "short"
+    without_backtest = TINY.model_copy(update={"backtest_windows": 0})
+    with pytest.raises(InvalidDataError, match=r"training .* needs at least 12"):
+        Forecaster(without_backtest).fit(_frame(_series("long", n=200), _series("s", n=11)), 6)
 
 
 @pytest.mark.parametrize("horizon", [0, -3])

@@ -45,9 +45,11 @@ def test_attributes_after_fit(tiny_model: Forecaster) -> None:
     assert tiny_model.data_summary["series"] == 3
     assert tiny_model.data_summary["points"] == 120 + 127 + 134
     assert set(tiny_model.library_versions) >= {"torch", "numpy", "pandas", "python"}
-    for key in ("mae", "rmse", "smape", "mase", "msis", "coverage_95"):
+    for key in ("mae", "rmse", "smape", "mase", "pinball", "msis", "skill"):
         assert np.isfinite(tiny_model.metrics[key])
+    for key in ("mae", "rmse", "smape", "mase", "pinball", "msis"):
         assert np.isfinite(tiny_model.metrics["seasonal_naive"][key])
+    assert set(tiny_model.metrics["coverage"]) == {"0.8", "0.95"}
 
 
 def test_future_timestamps_continue_each_series_own_grid(tiny_model: Forecaster) -> None:
@@ -103,7 +105,7 @@ def test_predict_pads_short_series_and_names_one_too_short(tiny_model: Forecaste
 
 def test_short_series_train_alongside_long_ones_without_shrinking_the_lookback() -> None:
     long = seasonal_frame(n_series=19, length=200)
-    short = seasonal_frame(n_series=1, length=20, seed=5).assign(unique_id="tiny")
+    short = seasonal_frame(n_series=1, length=30, seed=5).assign(unique_id="tiny")
     config = TINY.model_copy(update={"lookback": None, "epochs": 1})
     model = Forecaster(config).fit(pd.concat([long, short]), horizon=6)
     assert model.min_history == 168  # a week: the 10th-percentile series decides, not "tiny"
@@ -154,8 +156,10 @@ def test_time_budget_bounds_training() -> None:
 
 def test_score_reports_model_and_seasonal_naive(tiny_model: Forecaster) -> None:
     scores = tiny_model.score(seasonal_frame(), n_windows=2)
-    assert set(scores) == {"mae", "rmse", "smape", "mase", "msis", "coverage_95", "seasonal_naive"}
-    assert set(scores["seasonal_naive"]) == set(scores) - {"seasonal_naive"}
+    keys = {"mae", "rmse", "smape", "mase", "pinball", "msis", "coverage"}
+    assert set(scores) == keys | {"skill", "seasonal_naive", "naive"}
+    assert set(scores["seasonal_naive"]) == keys
+    assert scores == tiny_model.metrics  # its own windows: the same numbers
 
 
 def test_beats_seasonal_naive_on_a_noisy_seasonal_series() -> None:

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pytest
 
-from forecaster.baselines import naive, seasonal_naive, seasonal_naive_interval
-from forecaster.metrics import coverage, mae, mase, msis, owa, rmse, smape, summarize
+from forecaster.baselines import (
+    naive,
+    seasonal_naive,
+    seasonal_naive_interval,
+    seasonal_naive_quantiles,
+)
+from forecaster.metrics import (
+    block_metrics,
+    central_intervals,
+    coverage,
+    mae,
+    mase,
+    msis,
+    owa,
+    pointwise,
+    rmse,
+    smape,
+)
 
 Y = np.array([10.0, 20.0, 30.0])
 F = np.array([12.0, 18.0, 33.0])
@@ -44,11 +62,62 @@ def test_owa_of_naive2_is_one() -> None:
     assert owa(9.1915, 1.1975, 18.383, 2.395) == pytest.approx(0.5)
 
 
-def test_summarize_averages_over_series_and_skips_nan() -> None:
-    scores = summarize([Y, Y], [F, Y], ([F, Y], [F, Y]), [HISTORY, np.ones(5)], m=2, alpha=0.05)
-    assert scores["mae"] == pytest.approx(7 / 6)
-    assert scores["mase"] == pytest.approx((7 / 3) / 5)  # the flat history's NaN is skipped
-    assert scores["coverage"] == pytest.approx(0.5)
+LEVELS = (0.1, 0.5, 0.9)
+# One window, two series, two steps; quantiles (0.1, 0.5, 0.9) per point.
+ACTUAL = np.array([[[1.0, 3.0], [2.0, 2.0]]])
+QUANTILES = np.array([[[[0.0, 2.0, 4.0], [1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0], [0.0, 1.0, 1.5]]]])
+SCALE = np.array([1.0, 2.0])
+
+
+def test_block_metrics_equal_a_hand_computation() -> None:
+    scores = block_metrics(pointwise(ACTUAL, QUANTILES, LEVELS, SCALE))
+    # errors y - median: series A -1, 1; series B 0, 1
+    assert scores["mae"] == pytest.approx(0.75)
+    assert scores["rmse"] == pytest.approx(np.sqrt(0.75))
+    assert scores["smape"] == pytest.approx((200 / 3 + 200 / 5 + 0 + 200 / 3) / 4)
+    assert scores["mase"] == pytest.approx((1 / 1 + 1 / 1 + 0 / 2 + 1 / 2) / 4)
+    # pinball per point, mean over the three levels, divided by the series' scale
+    a1 = (0.1 * 1 + 0.5 * 1 + 0.1 * 3) / 3
+    a2 = (0.1 * 2 + 0.5 * 1 + 0.9 * 0) / 3
+    b1 = (0.1 * 1 + 0 + 0.1 * 1) / 3 / 2
+    b2 = (0.1 * 2 + 0.5 * 1 + 0.9 * 0.5) / 3 / 2
+    assert scores["pinball"] == pytest.approx((a1 + a2 + b1 + b2) / 4)
+    assert scores["coverage"] == {"0.8": pytest.approx(0.75)}  # B's second point is above 1.5
+    # MSIS of the 80% interval: widths 4, 2, 2/2 and (1.5 + 10 x 0.5) / 2
+    assert scores["msis"] == pytest.approx((4 + 2 + 1 + 3.25) / 4)
+
+
+def test_block_metrics_by_step_and_window_and_skipping_flat_series() -> None:
+    terms = pointwise(ACTUAL, QUANTILES, LEVELS, np.array([1.0, 0.0]))
+    by_step = block_metrics(terms, axis=(0, 1))
+    np.testing.assert_allclose(by_step["mae"], [0.5, 1.0])
+    np.testing.assert_allclose(by_step["mase"], [1.0, 1.0])  # series B has no scale: skipped
+    assert block_metrics(terms)["mase"] == pytest.approx(1.0)
+
+
+def test_central_intervals_pair_the_quantiles() -> None:
+    levels = (0.025, 0.1, 0.5, 0.7, 0.9, 0.975)
+    assert central_intervals(levels) == [("0.95", 0, 5), ("0.8", 1, 4)]
+
+
+def test_coverage_of_a_known_distribution() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(1, 4000, 5))
+    levels = (0.025, 0.1, 0.5, 0.9, 0.975)
+    exact = np.array([NormalDist().inv_cdf(q) for q in levels])
+    forecast = np.broadcast_to(exact, (*y.shape, 5))
+    coverage_by = block_metrics(pointwise(y, forecast, levels, np.ones(4000)))["coverage"]
+    assert coverage_by["0.8"] == pytest.approx(0.8, abs=0.01)
+    assert coverage_by["0.95"] == pytest.approx(0.95, abs=0.01)
+
+
+def test_seasonal_naive_quantiles_match_the_interval() -> None:
+    history = np.array([1.0, 2.0, 4.0, 7.0, 11.0, 16.0])
+    quantiles = seasonal_naive_quantiles(history, 4, 2, (0.025, 0.5, 0.975))
+    lower, upper = seasonal_naive_interval(history, 4, 2, 0.95)
+    np.testing.assert_allclose(quantiles[:, 0], lower)
+    np.testing.assert_allclose(quantiles[:, 1], seasonal_naive(history, 4, 2))
+    np.testing.assert_allclose(quantiles[:, 2], upper)
 
 
 def test_baselines() -> None:

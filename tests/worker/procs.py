@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecaster import ForecastConfig
 from models.datasets import upsert_observations
 from models.db import session_scope
 from models.jobs import enqueue
@@ -25,6 +26,38 @@ FORECASTER = Path(sys.executable).with_name("forecaster")
 T = TypeVar("T")
 # Tiny networks: these tests are about the queue, not about forecasting well.
 TINY = {"hidden_size": 4, "num_layers": 1, "epochs": 1, "ensemble": 1, "batch_size": 64}
+
+
+GOOD = ForecastConfig(
+    hidden_size=8,
+    lookback=48,
+    epochs=10,
+    learning_rate=1e-2,
+    batch_size=64,
+    ensemble=1,
+    patience=100,
+    time_budget_s=None,
+    device="cpu",
+)
+UNTRAINED = GOOD.model_copy(update={"epochs": 1, "learning_rate": 1e-5})
+
+
+def noise_frame(length: int = 300, noise: float = 1.0, seasonal: float = 0.0) -> pd.DataFrame:
+    """Four hourly series: a level, an optional daily sine and Gaussian noise. On pure noise
+    seasonal naive copies last day's noise; a model that averages the window beats it."""
+    rng = np.random.default_rng(0)
+    t = np.arange(length)
+    ds = pd.date_range("2024-01-01", periods=length, freq="h")
+    return pd.concat(
+        pd.DataFrame(
+            {
+                "unique_id": f"s{i}",
+                "ds": ds,
+                "y": 10 + i + seasonal * np.sin(2 * np.pi * t / 24) + rng.normal(0, noise, length),
+            }
+        )
+        for i in range(4)
+    )
 
 
 def long_running(seconds: float) -> dict[str, Any]:

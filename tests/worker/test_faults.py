@@ -12,19 +12,25 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecaster.artifact import WEIGHTS
+from models.artifacts import ArtifactStore
+from models.datasets import upsert_observations
 from models.db import make_engine, make_session_factory, session_scope
 from models.jobs import request_cancel
 from models.registry import resolve_reference
 from models.schedules import create_schedule
 from models.tables import Job, JobStatus
 from tests.worker.procs import (
+    GOOD,
     TINY,
+    UNTRAINED,
     Processes,
     add_dataset,
     add_train_job,
     job,
     job_in,
     long_running,
+    noise_frame,
     service_env,
     versions,
     wait_for,
@@ -161,20 +167,20 @@ def test_a_failing_job_is_retried_with_backoff_then_failed_with_its_error(
 def test_if_better_promotion_keeps_a_worse_challenger_and_promotes_a_better_one(
     sessions: sessionmaker[Session], procs: Processes
 ) -> None:
-    add_dataset(sessions, "d", series=3, length=24 * 20)
+    with session_scope(sessions) as session:
+        upsert_observations(session, "d", noise_frame())
     promote = {"alias": "production", "metric": "mase", "min_improvement": 0.0}
-    base = {**TINY, "hidden_size": 16, "batch_size": 32, "patience": 1000}
     if_better = {**promote, "policy": "if_better"}
+    good = GOOD.model_dump(mode="json", exclude={"device"})
     champion = add_train_job(
-        sessions, "m", "d", {**base, "epochs": 3}, promote={**promote, "policy": "always"}
+        sessions, "m", "d", {**good, "epochs": 2}, 12, promote={**promote, "policy": "always"}
     )
-    # One epoch at a tiny learning rate: all but untrained, so clearly worse.
-    worse = add_train_job(
-        sessions, "m", "d", {**base, "epochs": 1, "learning_rate": 1e-5}, promote=if_better
-    )
-    better = add_train_job(sessions, "m", "d", {**base, "epochs": 12}, promote=if_better)
+    # One epoch at a tiny learning rate: all but untrained.
+    untrained = UNTRAINED.model_dump(mode="json", exclude={"device"})
+    worse = add_train_job(sessions, "m", "d", untrained, 12, promote=if_better)
+    better = add_train_job(sessions, "m", "d", good, 12, promote=if_better)
     procs.start("worker")
-    wait_for(lambda: job_in(sessions, better, *DONE), timeout=150, what="last job done")
+    wait_for(lambda: job_in(sessions, better, *DONE), timeout=300, what="last job done")
     rows = {name: job(sessions, i) for name, i in [("c", champion), ("w", worse), ("b", better)]}
     assert {r.status for r in rows.values()} == {JobStatus.SUCCEEDED}, procs.logs()
     w, b = rows["w"].promotion, rows["b"].promotion
@@ -182,11 +188,61 @@ def test_if_better_promotion_keeps_a_worse_challenger_and_promotes_a_better_one(
     assert b is not None
     assert (w["promoted"], w["champion"]["version"], w["challenger"]["version"]) == (False, 1, 2)
     assert (b["promoted"], b["champion"]["version"], b["challenger"]["version"]) == (True, 1, 3)
-    assert w["challenger"]["score"] >= w["champion"]["score"]
+    # The worse one loses to seasonal naive or to the champion, with the numbers recorded.
+    assert w["challenger"]["skill"] <= 0 or w["challenger"]["score"] >= w["champion"]["score"]
+    assert b["challenger"]["skill"] > 0
+    assert b["champion"]["state"] == "scored"
     assert b["challenger"]["score"] < b["champion"]["score"]
     with session_scope(sessions) as session:
         assert resolve_reference(session, "m@production").version == 3
     assert [v.promotion for v in versions(sessions, "m")][1:] == [w, b]
+
+
+def test_a_champion_with_a_corrupt_artifact_does_not_block_retraining(
+    sessions: sessionmaker[Session], procs: Processes, tmp_path: Path
+) -> None:
+    """Reproduces the hardening report: a flipped byte in the champion's weights made every
+    if_better job fail in full, leaving the alias on the broken version for ever."""
+    with session_scope(sessions) as session:
+        upsert_observations(session, "d", noise_frame())
+    good = GOOD.model_dump(mode="json", exclude={"device"})
+    first = add_train_job(
+        sessions,
+        "m",
+        "d",
+        {**good, "epochs": 1},
+        12,
+        promote={"alias": "production", "policy": "always"},
+    )
+    worker = procs.start("worker")
+    wait_for(lambda: job_in(sessions, first, *DONE), what="champion trained")
+    procs.stop(worker)
+    (champion,) = versions(sessions, "m")
+    weights = ArtifactStore(tmp_path / "artifacts").open(champion.artifact_sha256) / WEIGHTS
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    second = add_train_job(
+        sessions,
+        "m",
+        "d",
+        good,
+        12,
+        max_attempts=1,
+        promote={"alias": "production", "policy": "if_better"},
+    )
+    procs.start("worker")
+    done = wait_for(lambda: job_in(sessions, second, *DONE), timeout=300, what="retrained")
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    record = done.promotion
+    assert record is not None
+    assert record["champion"]["state"] == "broken"
+    assert "cannot be loaded" in record["champion"]["reason"]
+    assert record["challenger"]["skill"] > 0
+    assert (record["promoted"], record["outcome"]) == (True, "promoted")
+    assert "champion v1 cannot be used" in record["decision"]
+    with session_scope(sessions) as session:
+        assert resolve_reference(session, "m@production").version == 2
 
 
 @pytest.mark.parametrize(("grace", "outcome"), [("0.5", "released"), ("60", "finished")])

@@ -90,12 +90,18 @@ def test_worker_runs_a_train_and_a_forecast_job_on_sqlite(
     progress = trained.progress
     assert progress["history"] == [[0, 1, progress["train_loss"], progress["val_score"]]]
     assert trained.promotion is not None
-    assert trained.promotion["promoted"] is True
+    # A one-epoch network is promoted only if its backtest beats seasonal naive (the gate).
+    skill = trained.promotion["challenger"]["skill"]
+    assert trained.promotion["promoted"] is (skill > 0)
     (version,) = versions(sessions, "m")
     assert version.promotion == trained.promotion
     assert (version.job_id, version.device, version.horizon) == (train_id, "cpu", 4)
-    with session_scope(sessions) as session:
-        assert resolve_reference(session, "m@prod").version == 1
+    assert version.backtest is not None
+    assert version.backtest["skill"]["mase"] == skill
+    assert version.metrics["mase"] == version.backtest["metrics"]["mase"]
+    if skill > 0:
+        with session_scope(sessions) as session:
+            assert resolve_reference(session, "m@prod").version == 1
     forecast = job(sessions, forecast_id)
     assert forecast.status == JobStatus.SUCCEEDED, forecast.error
     assert forecast.result is not None
