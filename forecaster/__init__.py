@@ -3,6 +3,8 @@
 A pure library (torch, numpy, pandas, safetensors, pydantic): no HTTP, no database.
 """
 
+# First, before anything loads torch: the threading defaults (see forecaster.threads).
+from forecaster import threads  # noqa: F401
 from forecaster.backtest import backtest
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, quantile_column
 from forecaster.errors import (

@@ -29,6 +29,8 @@ from forecaster.errors import (
 )
 from forecaster.nets import NetSpec, QuantileRNN, count_parameters
 from forecaster.predict import forecast_frame, forecast_panel
+from forecaster.progress import StderrProgress
+from forecaster.threads import training_threads
 from forecaster.train import EpochProgress, Hooks
 from forecaster.windows import choose_lookback, choose_patch, min_lookback, pad
 
@@ -65,11 +67,12 @@ class Forecaster:
         df: pd.DataFrame,
         horizon: int,
         freq: str | None = None,
-        progress: Callable[[EpochProgress], None] | None = None,
+        progress: Callable[[EpochProgress], None] | bool | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> Forecaster:
         """Train on a long ``unique_id, ds, y`` frame to forecast ``horizon`` steps ahead.
 
+        ``progress``: a callback per epoch, or True for a progress line on stderr.
         Raises HorizonError, InvalidDataError (naming the series) and TrainingCancelled.
         """
         _check_horizon(horizon)
@@ -77,9 +80,14 @@ class Forecaster:
         panel = prepare(df, freq, self.config.fill)
         spec = _plan(self.config, panel, horizon)
         device = resolve_device(self.config.device)
-        hooks = Hooks(progress, should_stop, started)
+        bar = StderrProgress(self.config.time_budget_s) if progress is True else None
+        callback = bar if bar is not None else progress if callable(progress) else None
+        hooks = Hooks(callback, should_stop, started)
         data = pad(panel, spec.transform, spec.lookback + 2 * horizon)
-        nets, epochs = fit_members(data, spec, self.config, device, hooks)
+        with training_threads():
+            nets, epochs = fit_members(data, spec, self.config, device, hooks)
+        if bar is not None:
+            bar.close(time.monotonic() - started)
         self._install(nets, spec, panel.tail(spec.lookback), device)
         self.epochs_run = epochs
         self.data_summary = panel.summary()
