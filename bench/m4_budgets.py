@@ -41,7 +41,8 @@ def run_budgets(
             rows.append(sequential(train, test, config, budget))
         print_rows(rows, naive_scores(train, test)["owa"])
     if not args.no_record and not args.limit:
-        record(rows, naive_scores(train, test)["owa"], config, " ".join(["python", *sys.argv]))
+        command = " ".join(["python", "bench/m4.py", *sys.argv[1:]])
+        record(rows, naive_scores(train, test)["owa"], config, command)
 
 
 def batched(
