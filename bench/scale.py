@@ -106,7 +106,7 @@ def main() -> None:
         "fit_above_frame_bytes_per_obs": (fit_peak - before_fit) / observations,
         "predict_peak_above_mb": (predict_peak - before_predict) / 1e6,
         "forecast_frame_mb": forecast.memory_usage(deep=True).sum() / 1e6,
-        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6,
         "train_seconds": model.train_seconds,
     }
     for key, value in results.items():
