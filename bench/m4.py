@@ -1,6 +1,7 @@
 """M4 Hourly accuracy benchmark: one global model, 414 series, 48 steps ahead.
 
 Usage: python bench/m4.py [--json PATH] [--no-record] [config overrides, e.g. --ensemble 1]
+       python bench/m4.py --budgets 30,60,120 [--sequential] [config overrides]
 
 M4 Hourly has no real timestamps. Every series gets a synthetic hourly index that ENDS at the same
 instant (2000-02-10 23:00 for the training part), so all forecast origins share one calendar phase;
@@ -44,7 +45,10 @@ from forecaster import EpochProgress, ForecastConfig, Forecaster, quantile_colum
 from forecaster.baselines import seasonal_naive, seasonal_naive_interval  # noqa: E402
 from forecaster.metrics import coverage, mase, msis, owa, smape  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "m4-hourly"
+DATA = next(
+    (d for d in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if d.is_dir()),
+    ROOT.parent / "shared",
+) / ("data/m4-hourly")
 HORIZON, SEASON, ALPHA = 48, 24, 0.05
 NAIVE2_SMAPE, NAIVE2_MASE = 18.383, 2.395
 END = pd.Timestamp("2000-02-10 23:00")
@@ -139,12 +143,12 @@ def honesty(model: Forecaster, test_mase: float) -> dict[str, Any]:
 
 
 def run_model(
-    train: dict[str, np.ndarray], config: ForecastConfig
+    train: dict[str, np.ndarray], config: ForecastConfig, every: int = 10
 ) -> tuple[Forecaster, pd.DataFrame]:
     """Fit on the training part and forecast 48 hours."""
 
     def progress(p: EpochProgress) -> None:
-        if p.epoch % 10 == 0 or p.epoch == 1:
+        if p.epoch % every == 0 or p.epoch == 1:
             val = f"{p.val_score:.4f}" if p.val_score is not None else "-"
             print(
                 f"  member {p.member + 1}/{p.members} epoch {p.epoch:3d} "
@@ -169,6 +173,11 @@ def main() -> None:
     if args.limit:
         train = dict(list(train.items())[: args.limit])
         test = {k: test[k] for k in train}
+    if args.budgets:
+        from m4_budgets import run_budgets
+
+        run_budgets(train, test, config, args)
+        return
     model, forecast = run_model(train, config)
     wall = time.monotonic() - started
     results = {
@@ -312,6 +321,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--limit", type=int, help="only the first N series (smoke runs)")
     parser.add_argument("--forecasts", help="also write our forecasts to this CSV file")
     parser.add_argument("--record-from", help="record a saved --json result of a default run")
+    parser.add_argument("--budgets", help="comma-separated time budgets (s): OWA at each")
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="with --budgets: also the former scheme (members one after another) at each budget",
+    )
     for name, kind in OVERRIDES.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
     return parser.parse_args()

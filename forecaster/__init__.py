@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+# First, before anything loads torch: the threading defaults (see forecaster.threads).
+from forecaster import threads  # noqa: F401
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, quantile_column
 from forecaster.errors import (
     ArtifactError,

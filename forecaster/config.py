@@ -19,8 +19,10 @@ class ForecastConfig(BaseModel):
     - ``lookback=None``: four seasons, two horizons and the long season (a week of hourly data),
       capped by the shortest series (see ``forecaster.windows.choose_lookback``);
     - a median plus 80% and 95% intervals, trained with the pinball loss;
-    - three seeds combined by their median, sharing ``time_budget_s`` (10 minutes) so a job's
-      wall clock is bounded however large the data; early stopping usually ends sooner;
+    - three seeds combined by their median, trained together within ``time_budget_s``
+      (10 minutes) so a job's wall clock is bounded however large the data; each optimiser
+      step's ``batch_size`` windows are shared among the members; early stopping usually ends
+      sooner;
     - ``fill="interpolate"``: missing timestamps are filled linearly between neighbours;
     - ``backtest_windows=2``: the last two horizons of every series are held out of training
       and early stopping and score the version (0: no backtest, every point trains).

@@ -92,12 +92,13 @@ def _regular_fast_path(frame: pd.DataFrame, freq: str | None) -> Panel | None:
     first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])  # first row of each series
     inside = np.ones(len(ds) - 1, dtype=bool)
     inside[first[1:] - 1] = False  # steps between two series are not steps
-    steps = np.diff(ds)[inside]
-    if len(steps) == 0 or np.diff(first, append=len(ds)).max() < 3:
+    if not inside.any() or np.diff(first, append=len(ds)).max() < 3:
         return None
-    found = _fixed_step_offset(steps, freq, pd.Timestamp(ds[first[0]]))
-    if found is None or not np.all(steps == found[1]):
+    steps = np.diff(ds)  # masked by comparison, not by indexing: no second copy of N steps
+    found = _fixed_step_offset(int(steps[np.argmax(inside)]), freq, pd.Timestamp(ds[first[0]]))
+    if found is None or not np.all((steps == found[1]) | ~inside):
         return None
+    del steps
     offset = found[0]
     starts = pd.DatetimeIndex(ds[first])
     if isinstance(offset, pd.offsets.Week) and len(set(starts.day_of_week)) > 1:
@@ -107,15 +108,15 @@ def _regular_fast_path(frame: pd.DataFrame, freq: str | None) -> Panel | None:
 
 
 def _fixed_step_offset(
-    steps: np.ndarray, freq: str | None, first: pd.Timestamp
+    step: int, freq: str | None, first: pd.Timestamp
 ) -> tuple[BaseOffset, int] | None:
-    """The offset and its step in nanoseconds, when both are fixed."""
+    """The offset and its step in nanoseconds, when both are fixed (``step``: the first step
+    seen in the data)."""
     if freq is not None:
         offset = parse_freq(freq)
         if not isinstance(offset, pd.offsets.Tick | pd.offsets.Day):
             return None
         return offset, pd.Timedelta(offset).value
-    step = int(steps[0])
     if step <= 0 or step >= pd.Timedelta(days=27).value:
         return None
     return fixed_offset(pd.Timedelta(step, unit="ns"), first), step
@@ -131,15 +132,20 @@ def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
         raise InvalidDataError("no rows: the data is empty")
     if df["unique_id"].isna().any():
         raise InvalidDataError("unique_id has missing values")
-    frame = pd.DataFrame({"unique_id": df["unique_id"].astype(str)})
+    ids = df["unique_id"]
+    if not (ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=False) == "string"):
+        ids = ids.astype(str)  # already strings: no copy (memory at scale)
+    frame = pd.DataFrame({"unique_id": ids}, copy=False)
     frame["ds"] = _parse_ds(df["ds"], frame["unique_id"])
     frame["y"] = _parse_y(df["y"], frame["unique_id"])
     if _ordered_without_repeats(frame):  # the usual case: skip the sort and the hash check
         return frame
     frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
-    dup = frame.duplicated(["unique_id", "ds"])
-    if dup.any():
-        row = frame[dup].iloc[0]
+    ids = frame["unique_id"].to_numpy()
+    # Sorted, a repeat sits next to its twin: a comparison of neighbours, no hash table.
+    repeat = (ids[1:] == ids[:-1]) & (np.diff(frame["ds"].to_numpy().view("int64")) == 0)
+    if repeat.any():
+        row = frame.iloc[int(np.argmax(repeat)) + 1]
         raise InvalidDataError(f"duplicate timestamp {row['ds']}", str(row["unique_id"]))
     return frame
 
@@ -147,13 +153,17 @@ def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
 def _ordered_without_repeats(frame: pd.DataFrame) -> bool:
     """True when rows are sorted by (unique_id, ds) and no series repeats a timestamp."""
     ids = frame["unique_id"].to_numpy()
-    ds = frame["ds"].to_numpy()
     same = ids[1:] == ids[:-1]
-    return bool(np.all(ids[1:] >= ids[:-1]) and np.all(ds[1:][same] > ds[:-1][same]))
+    if not np.all(same | (ids[1:] > ids[:-1])):
+        return False
+    rising = np.diff(frame["ds"].to_numpy().view("int64")) > 0  # no masked copies of N stamps
+    return bool(np.all(rising | ~same))
 
 
 def _parse_ds(ds: pd.Series, ids: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(ds) and getattr(ds.dt, "tz", None) is None:
+    if ds.dtype == "datetime64[ns]":
+        parsed = ds  # the usual case: no copy
+    elif pd.api.types.is_datetime64_any_dtype(ds) and getattr(ds.dt, "tz", None) is None:
         parsed = ds.astype("datetime64[ns]")
     else:
         parsed = pd.to_datetime(ds, errors="coerce", utc=True, format="ISO8601")
@@ -168,10 +178,14 @@ def _parse_ds(ds: pd.Series, ids: pd.Series) -> pd.Series:
 
 
 def _parse_y(y: pd.Series, ids: pd.Series) -> pd.Series:
-    numeric = pd.to_numeric(y, errors="coerce").astype("float64")
-    text = numeric.isna() & y.notna()
-    if text.any():
-        raise InvalidDataError(f"non-numeric value {y[text].iloc[0]!r}", str(ids[text].iloc[0]))
+    if y.dtype == np.float64:
+        numeric = y  # the usual case: no copy, and nothing can be text
+    else:
+        numeric = pd.to_numeric(y, errors="coerce").astype("float64")
+        text = numeric.isna() & y.notna()
+        if text.any():
+            value = y[text].iloc[0]
+            raise InvalidDataError(f"non-numeric value {value!r}", str(ids[text].iloc[0]))
     bad = ~np.isfinite(numeric.to_numpy())
     if bad.any():
         raise InvalidDataError("contains NaN or infinite values", str(ids[bad].iloc[0]))

@@ -1,50 +1,51 @@
-"""Seed ensembles: members trained one after another on a shared budget, combined by median."""
+"""Seed ensembles: members trained together on the whole budget, combined by their median."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import torch
 
 from forecaster.config import ForecastConfig
 from forecaster.nets import NetSpec, QuantileRNN
-from forecaster.train import Hooks, TrainPlan, train_member
+from forecaster.train import Hooks, TrainPlan, train_members
 from forecaster.windows import Padded
 
-SEED_STRIDE = 7919  # members of one seed never share a seed with a neighbouring config's seed
+MIN_MEMBER_BATCH = 32  # below this a member's gradient is mostly noise
 
 
 def fit_members(
     data: Padded, spec: NetSpec, config: ForecastConfig, device: torch.device, hooks: Hooks
 ) -> tuple[list[QuantileRNN], int]:
-    """Train ``config.ensemble`` members; each gets an equal share of the time still left.
+    """Train ``config.ensemble`` members in one run; return them and the epochs it ran.
 
-    Returns the members and the most epochs any member ran.
+    ``config.batch_size`` windows per optimiser step are shared among the members, so an
+    ensemble step costs about what a single network's step costs and every member trains
+    for the whole ``time_budget_s`` (members trained one after another each had a fraction).
     """
-    nets: list[QuantileRNN] = []
-    epochs = 0
-    for member in range(config.ensemble):
-        plan = TrainPlan(
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            learning_rate=config.learning_rate,
-            patience=config.patience,
-            seed=config.seed + SEED_STRIDE * member,
-            member=member,
-            members=config.ensemble,
-            budget_s=_share(config.time_budget_s, hooks.started, config.ensemble - member),
-        )
-        net, ran = train_member(data, spec, plan, device, hooks)
-        nets.append(net)
-        epochs = max(epochs, ran)
-    return nets, epochs
+    plan = TrainPlan(
+        epochs=config.epochs,
+        batch_size=member_batch(config.batch_size, config.ensemble),
+        learning_rate=config.learning_rate,
+        patience=config.patience,
+        seed=config.seed,
+        members=config.ensemble,
+        budget_s=_left(config.time_budget_s, hooks.started),
+    )
+    return train_members(data, spec, plan, device, hooks)
 
 
-def _share(budget: float | None, started: float, members_left: int) -> float | None:
+def member_batch(batch_size: int, members: int) -> int:
+    """Windows per member and step: an equal share of ``batch_size``, at least
+    MIN_MEMBER_BATCH (or ``batch_size`` itself when that is smaller)."""
+    return max(math.ceil(batch_size / members), min(batch_size, MIN_MEMBER_BATCH))
+
+
+def _left(budget: float | None, started: float) -> float | None:
     if budget is None:
         return None
-    left = budget - (time.monotonic() - started)
-    return max(left, 0.0) / members_left
+    return max(budget - (time.monotonic() - started), 0.0)
 
 
 def combine(members: list[torch.Tensor]) -> torch.Tensor:

@@ -30,6 +30,8 @@ from forecaster.errors import (
 )
 from forecaster.nets import NetSpec, QuantileRNN, count_parameters
 from forecaster.predict import forecast_frame, forecast_panel
+from forecaster.progress import StderrProgress
+from forecaster.threads import training_threads
 from forecaster.train import EpochProgress, Hooks
 from forecaster.windows import choose_lookback, choose_patch, min_lookback, pad
 
@@ -70,7 +72,7 @@ class Forecaster:
         df: pd.DataFrame,
         horizon: int,
         freq: str | None = None,
-        progress: Callable[[EpochProgress], None] | None = None,
+        progress: Callable[[EpochProgress], None] | bool | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> Forecaster:
         """Train on a long ``unique_id, ds, y`` frame to forecast ``horizon`` steps ahead.
@@ -78,6 +80,7 @@ class Forecaster:
         The last ``backtest_windows`` x ``horizon`` points of every series are held out: no
         training target, no early stopping, no choice of the network reads them. They are the
         version's backtest; the network forecasts from the latest history all the same.
+        ``progress``: a callback per epoch, or True for a progress line on stderr.
         Raises HorizonError, InvalidDataError (naming the series) and TrainingCancelled.
         """
         _check_horizon(horizon)
@@ -86,9 +89,14 @@ class Forecaster:
         train = _training_part(self.config, panel, horizon)
         spec = _plan(self.config, train, horizon)
         device = resolve_device(self.config.device)
-        hooks = Hooks(progress, should_stop, started)
+        bar = StderrProgress(self.config.time_budget_s) if progress is True else None
+        callback = bar if bar is not None else progress if callable(progress) else None
+        hooks = Hooks(callback, should_stop, started)
         data = pad(train, spec.transform, spec.lookback + 2 * horizon)
-        nets, epochs = fit_members(data, spec, self.config, device, hooks)
+        with training_threads():
+            nets, epochs = fit_members(data, spec, self.config, device, hooks)
+        if bar is not None:
+            bar.close(time.monotonic() - started)
         self._install(nets, spec, panel.tail(spec.lookback), device)
         self.calibration = self._calibrate(train)
         self.cutoffs = {uid: train.last(i) for i, uid in enumerate(train.ids)}

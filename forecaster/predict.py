@@ -12,6 +12,7 @@ from forecaster.data import Panel
 from forecaster.ensemble import combine
 from forecaster.nets import NetSpec, QuantileRNN
 from forecaster.windows import (
+    Padded,
     calendar_features,
     from_model_space,
     pad,
@@ -28,22 +29,30 @@ def forecast_panel(
     nets: list[QuantileRNN], spec: NetSpec, panel: Panel, device: torch.device
 ) -> np.ndarray:
     """Quantile forecasts [S, horizon, Q] (original scale) from the last lookback of each series;
-    members are combined by their median."""
+    members are combined by their median. Series go through in chunks of PREDICT_CHUNK, so the
+    working memory beyond the result is bounded however many series there are."""
     tail = panel.tail(spec.lookback)
-    data = pad(tail, spec.transform, spec.lookback)
-    parts = []
+    out = np.empty((len(tail.ids), spec.horizon, len(spec.levels)), dtype=np.float64)
     for i in range(0, len(tail.ids), PREDICT_CHUNK):
-        x = data.values[i : i + PREDICT_CHUNK]  # [B, L]
-        starts = torch.zeros(len(x), dtype=torch.long)
-        cal = calendar_features(
-            data.phases[i : i + PREDICT_CHUNK], starts, spec.periods, spec.lookback, spec.patch
-        )
-        loc, spread = window_scale(x, spec.season, spec.transform == "log")
-        z = scale(x, loc, spread).to(device)
-        members = [net.eval()(z, cal.to(device)).float().cpu() for net in nets]
-        forecast = from_model_space(unscale(combine(members), loc, spread), spec.transform)
-        parts.append(_clamp_nonnegative(forecast, x) if spec.transform == "none" else forecast)
-    return torch.cat(parts).double().numpy()
+        part = slice(i, i + PREDICT_CHUNK)
+        chunk = Panel(tail.ids[part], tail.values[part], tail.starts[part], tail.freq)
+        out[part] = _forecast_chunk(nets, spec, pad(chunk, spec.transform, spec.lookback), device)
+    return out
+
+
+def _forecast_chunk(
+    nets: list[QuantileRNN], spec: NetSpec, data: Padded, device: torch.device
+) -> np.ndarray:
+    x = data.values[:, -spec.lookback :]  # [B, L]: every padded row is exactly the lookback
+    starts = torch.zeros(len(x), dtype=torch.long)
+    cal = calendar_features(data.phases, starts, spec.periods, spec.lookback, spec.patch)
+    loc, spread = window_scale(x, spec.season, spec.transform == "log")
+    z = scale(x, loc, spread).to(device)
+    members = [net.eval()(z, cal.to(device)).float().cpu() for net in nets]
+    forecast = from_model_space(unscale(combine(members), loc, spread), spec.transform)
+    if spec.transform == "none":
+        forecast = _clamp_nonnegative(forecast, x)
+    return forecast.double().numpy()
 
 
 def _clamp_nonnegative(forecast: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -26,11 +26,17 @@ WARMUP_STEPS = 50
 WEIGHT_DECAY = 1e-4
 CLIP_NORM = 1.0
 EVAL_CHUNK = 4096
+SEED_STRIDE = 7919  # member k is initialised from seed + k * SEED_STRIDE
 
 
 @dataclass(frozen=True)
 class EpochProgress:
-    """What the progress callback receives after every epoch of every ensemble member."""
+    """What the progress callback receives after every epoch.
+
+    The ensemble's members train together, so there is one report per epoch with ``member`` 0
+    of ``members`` 1 (one training run); ``train_loss`` and ``val_score`` are the means over the
+    members still training.
+    """
 
     epoch: int
     epochs: int
@@ -43,14 +49,13 @@ class EpochProgress:
 
 @dataclass(frozen=True)
 class TrainPlan:
-    """The knobs of one member's training run (taken from ForecastConfig)."""
+    """The knobs of one training run (taken from ForecastConfig); ``batch_size`` is per member."""
 
     epochs: int
     batch_size: int
     learning_rate: float
     patience: int
     seed: int
-    member: int
     members: int
     budget_s: float | None
 
@@ -90,19 +95,26 @@ def validation_batch(data: Padded, spec: NetSpec, device: torch.device) -> Batch
     return make_batch(data, spec, torch.arange(len(starts)), starts, device)
 
 
-def train_member(
+def train_members(
     data: Padded, spec: NetSpec, plan: TrainPlan, device: torch.device, hooks: Hooks
-) -> tuple[QuantileRNN, int]:
-    """Train one network; return it with its best validation weights and the epochs run."""
-    torch.manual_seed(plan.seed)
-    net = QuantileRNN(spec).to(device)
+) -> tuple[list[QuantileRNN], int]:
+    """Train ``plan.members`` networks together, one optimiser step for all of them at a time,
+    each on its own ``plan.batch_size`` windows; return them with their best validation weights
+    and the epochs run.
+
+    The members share the budget, the schedule, the data sampling and the validation pass
+    instead of running one after another, so each trains for the whole budget. A member whose
+    validation score has not improved for ``plan.patience`` epochs stops stepping (its best
+    weights are kept), which leaves its compute to the others; training ends when all have.
+    """
+    nets = [_seeded_net(spec, plan.seed + SEED_STRIDE * k, device) for k in range(plan.members)]
+    torch.manual_seed(plan.seed)  # dropout draws, as a single member always had
     room = (data.lengths - 2 * spec.horizon - spec.lookback + 1).clamp(min=1)
     steps = int(min(MAX_STEPS_PER_EPOCH, max(1, math.ceil(int(room.sum()) / plan.batch_size))))
+    params = [p for net in nets for p in net.parameters()]
     run = _Run(
-        net=net,
-        optimizer=torch.optim.AdamW(
-            net.parameters(), lr=plan.learning_rate, weight_decay=WEIGHT_DECAY
-        ),
+        nets=nets,
+        optimizer=torch.optim.AdamW(params, lr=plan.learning_rate, weight_decay=WEIGHT_DECAY),
         data=data,
         spec=spec,
         plan=plan,
@@ -110,29 +122,50 @@ def train_member(
         generator=torch.Generator().manual_seed(plan.seed),
         levels=torch.tensor(spec.levels, device=device),
         clock=_Clock(time.monotonic(), plan.budget_s, plan.epochs * steps),
+        active=list(range(plan.members)),
     )
     val = validation_batch(data, spec, device)
-    best, best_state, stale, epoch = math.inf, _copy(net), 0, 0
-    while epoch < plan.epochs and (epoch == 0 or not run.clock.out_of_time()):
+    watch = _EarlyStop([_copy(net) for net in nets], plan.patience)
+    epoch = 0
+    while run.active and epoch < plan.epochs and (epoch == 0 or not run.clock.out_of_time()):
         epoch += 1
         loss = run.epoch(steps)
-        score = evaluate(net, val, run.levels, device)
-        if score < best:
-            best, best_state, stale = score, _copy(net), 0
+        scores = {k: evaluate(nets[k], val, run.levels, device) for k in run.active}
+        for k, score in scores.items():
+            watch.update(k, score, nets[k])
+        run.active = [k for k in run.active if watch.stale[k] < plan.patience]
+        _report(hooks, plan, epoch, loss, sum(scores.values()) / len(scores))
+    for net, state in zip(nets, watch.states, strict=True):
+        net.load_state_dict(state)
+        net.eval()
+    return nets, epoch
+
+
+def _seeded_net(spec: NetSpec, seed: int, device: torch.device) -> QuantileRNN:
+    torch.manual_seed(seed)
+    return QuantileRNN(spec).to(device)
+
+
+class _EarlyStop:
+    """Per member: the best validation score, its weights and the epochs since it improved."""
+
+    def __init__(self, states: list[dict[str, torch.Tensor]], patience: int) -> None:
+        self.states, self.patience = states, patience
+        self.best = [math.inf] * len(states)
+        self.stale = [0] * len(states)
+
+    def update(self, member: int, score: float, net: QuantileRNN) -> None:
+        if score < self.best[member]:
+            self.best[member], self.states[member], self.stale[member] = score, _copy(net), 0
         else:
-            stale += 1
-        _report(hooks, plan, epoch, loss, score)
-        if stale >= plan.patience:
-            break
-    net.load_state_dict(best_state)
-    return net.eval(), epoch
+            self.stale[member] += 1
 
 
 @dataclass
 class _Run:
-    """The state of one member's training run."""
+    """The state of one training run of all members."""
 
-    net: QuantileRNN
+    nets: list[QuantileRNN]
     optimizer: torch.optim.Optimizer
     data: Padded
     spec: NetSpec
@@ -141,34 +174,41 @@ class _Run:
     generator: torch.Generator
     levels: torch.Tensor
     clock: _Clock
+    active: list[int]  # members still improving; the others no longer step
 
     def epoch(self, steps: int) -> float:
-        """``steps`` optimiser steps on fresh random windows; returns the mean training loss."""
-        self.net.train()
+        """``steps`` optimiser steps on fresh random windows; returns the mean training loss
+        (per member, averaged over the active members)."""
+        for k in self.active:
+            self.nets[k].train()
         return sum(self.step() for _ in range(steps)) / steps
 
     def step(self) -> float:
-        """One optimiser step on one batch of random windows."""
+        """One optimiser step: each active member on its own batch of random windows."""
         for group in self.optimizer.param_groups:
             group["lr"] = self.plan.learning_rate * self.clock.lr_factor()
-        spec = self.spec
+        spec, size, members = self.spec, self.plan.batch_size, len(self.active)
         series, starts = sample_windows(
             self.data.lengths,
-            self.plan.batch_size,
+            size * members,
             spec.lookback + spec.horizon,
             spec.horizon,
             self.generator,
         )
         batch = make_batch(self.data, spec, series, starts, self.device)
-        with _autocast(self.device):
-            pred = self.net(batch.z, batch.calendar)
-        loss = pinball(pred.float(), batch.target, self.levels)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.net.parameters(), CLIP_NORM)
+        self.optimizer.zero_grad(set_to_none=True)  # members that sit out get no update
+        total = torch.zeros((), device=self.device)
+        for i, k in enumerate(self.active):
+            part = slice(i * size, (i + 1) * size)
+            with _autocast(self.device):
+                pred = self.nets[k](batch.z[part], batch.calendar[part])
+            total = total + pinball(pred.float(), batch.target[part], self.levels)
+        total.backward()  # one backward pass; the members' graphs are independent
+        for k in self.active:
+            torch.nn.utils.clip_grad_norm_(self.nets[k].parameters(), CLIP_NORM)
         self.optimizer.step()
         self.clock.tick()
-        return float(loss.detach())
+        return float(total.detach()) / members
 
 
 @torch.no_grad()
@@ -195,9 +235,7 @@ def _report(hooks: Hooks, plan: TrainPlan, epoch: int, loss: float, score: float
     if hooks.progress is not None:
         elapsed = time.monotonic() - hooks.started
         val = score if math.isfinite(score) else None
-        hooks.progress(
-            EpochProgress(epoch, plan.epochs, loss, val, elapsed, plan.member, plan.members)
-        )
+        hooks.progress(EpochProgress(epoch, plan.epochs, loss, val, elapsed, 0, 1))
     if hooks.should_stop is not None and hooks.should_stop():
         raise TrainingCancelled(f"training cancelled after epoch {epoch}")
 
@@ -219,7 +257,8 @@ class _Clock:
         by_steps = self.done / self.total_steps
         if self.budget_s is None:
             return min(1.0, by_steps)
-        return min(1.0, max(by_steps, (time.monotonic() - self.start) / self.budget_s))
+        spent = (time.monotonic() - self.start) / max(self.budget_s, 1e-9)
+        return min(1.0, max(by_steps, spent))
 
     def out_of_time(self) -> bool:
         return self.budget_s is not None and time.monotonic() - self.start >= self.budget_s

@@ -132,12 +132,12 @@ def test_same_seed_same_device_same_forecast() -> None:
     assert not np.allclose(first["q0.9"], other["q0.9"])
 
 
-def test_progress_reports_every_epoch_of_every_member() -> None:
+def test_progress_reports_every_epoch_of_the_members_training_together() -> None:
     seen: list[EpochProgress] = []
     config = TINY.model_copy(update={"ensemble": 2})
     Forecaster(config).fit(seasonal_frame(), horizon=6, progress=seen.append)
-    assert [(p.member, p.epoch) for p in seen] == [(0, 1), (0, 2), (1, 1), (1, 2)]
-    assert all(p.members == 2 and p.epochs == 2 and p.val_score is not None for p in seen)
+    assert [(p.member, p.epoch) for p in seen] == [(0, 1), (0, 2)]
+    assert all(p.members == 1 and p.epochs == 2 and p.val_score is not None for p in seen)
     assert all(np.isfinite(p.train_loss) for p in seen)
 
 

@@ -1,0 +1,167 @@
+"""Memory at scale: peak RSS of ``Forecaster.fit`` and ``predict`` on many long series.
+
+Usage: python bench/scale.py [--series 20000] [--points 500] [--budget 10] [--no-record]
+
+It builds a long frame of ``series x points`` hourly observations (string ids, datetime64 ds,
+float64 y, as a user's frame usually is), then fits the default configuration with a short
+time budget (memory does not grow with training time: the windows are sampled per step) and
+predicts. A thread samples the resident set size every 10 ms (``/proc/self/statm``; psutil
+where there is no /proc), so the peak of each phase is seen separately; ``ru_maxrss`` checks
+the overall peak. It prints the peak in bytes per observation, the whole process counted (the
+frame, torch itself and everything fit allocates), and records it in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import resource
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from forecaster import ForecastConfig, Forecaster  # noqa: E402
+
+SECTION = "## Memory at scale"
+
+
+def rss_bytes() -> int:
+    """The current resident set size of this process."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+
+
+class PeakMeter:
+    """Samples RSS in a background thread; ``phase`` returns the peak since the last call."""
+
+    def __init__(self, every_s: float = 0.01) -> None:
+        self.peak, self.every_s = rss_bytes(), every_s
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, rss_bytes())
+            time.sleep(self.every_s)
+
+    def measure(self, work: Callable[[], Any]) -> tuple[Any, int, int]:
+        """Run ``work``; return its result, the RSS before and the peak RSS during it."""
+        before = rss_bytes()
+        self.peak = before
+        result = work()
+        time.sleep(3 * self.every_s)
+        return result, before, max(self.peak, rss_bytes())
+
+
+def make_frame(series: int, points: int, seed: int = 0) -> pd.DataFrame:
+    """Daily-seasonal hourly series with noise: ``series * points`` rows."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"series_{i:06d}" for i in range(series)], dtype=object)
+    stamps = pd.date_range("2024-01-01", periods=points, freq="h").to_numpy()
+    t = np.arange(points)
+    level = rng.uniform(10, 100, series)[:, None]
+    y = level * (1 + 0.3 * np.sin(2 * np.pi * t / 24))[None, :] + rng.normal(0, 1, (series, points))
+    return pd.DataFrame(
+        {"unique_id": np.repeat(ids, points), "ds": np.tile(stamps, series), "y": y.reshape(-1)}
+    )
+
+
+def main() -> None:
+    args = parse_args()
+    meter = PeakMeter()
+    imported = rss_bytes()
+    frame = make_frame(args.series, args.points)
+    observations = len(frame)
+    with_frame = rss_bytes()
+    config = ForecastConfig(time_budget_s=args.budget)
+    model, before_fit, fit_peak = meter.measure(
+        lambda: Forecaster(config).fit(frame, horizon=args.horizon)
+    )
+    forecast, before_predict, predict_peak = meter.measure(model.predict)
+    results = {
+        "series": args.series,
+        "points": args.points,
+        "observations": observations,
+        "frame_deep_mb": frame.memory_usage(deep=True).sum() / 1e6,
+        "rss_import_mb": imported / 1e6,
+        "rss_frame_mb": with_frame / 1e6,
+        "fit_peak_mb": fit_peak / 1e6,
+        "fit_peak_bytes_per_obs": fit_peak / observations,
+        "fit_above_frame_bytes_per_obs": (fit_peak - before_fit) / observations,
+        "predict_peak_above_mb": (predict_peak - before_predict) / 1e6,
+        "forecast_frame_mb": forecast.memory_usage(deep=True).sum() / 1e6,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6,
+        "train_seconds": model.train_seconds,
+    }
+    for key, value in results.items():
+        print(f"{key:32s} {value:,.1f}" if isinstance(value, float) else f"{key:32s} {value:,}")
+    if not args.no_record:
+        record(results, " ".join(["python", "bench/scale.py", *sys.argv[1:]]))
+
+
+def record(r: dict[str, Any], command: str) -> None:
+    """Write (or replace) this benchmark's section of BENCHMARKS.md."""
+    lines = [
+        SECTION,
+        "",
+        f"Recorded {dt.date.today().isoformat()} on {platform.machine()} ({os.cpu_count()} CPUs), "
+        f"`{command}`: {r['series']:,} hourly series x {r['points']} points = "
+        f"{r['observations']:,} observations; the frame is {r['frame_deep_mb']:.0f} MB by "
+        "pandas' deep count (string ids counted per row).",
+        "",
+        "| phase | resident set (MB) | bytes per observation |",
+        "|---|---|---|",
+        f"| after `import forecaster` (torch loaded) | {r['rss_import_mb']:.0f} | - |",
+        f"| with the frame built | {r['rss_frame_mb']:.0f} | - |",
+        f"| peak during `fit` (whole process) | {r['fit_peak_mb']:.0f} | "
+        f"{r['fit_peak_bytes_per_obs']:.0f} |",
+        "| of which `fit` itself, above the frame | - | "
+        f"{r['fit_above_frame_bytes_per_obs']:.0f} |",
+        "| peak during `predict`, above what was resident | "
+        f"{r['predict_peak_above_mb']:.0f} | - |",
+        "",
+        f"`predict` returned a {r['forecast_frame_mb']:.0f} MB frame; it pads and forecasts "
+        "the series in chunks of 4,096, so its working memory beyond its result does not grow "
+        "with the number of series. RSS sampled every 10 ms; the process's ru_maxrss was "
+        f"{r['max_rss_mb']:.0f} MB. Training ran {r['train_seconds']:.0f} s (budget-bound; "
+        "memory does not grow with training time). Taken on the shared machine under "
+        "contention (memory figures do not depend on it).",
+        "",
+    ]
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = "\n".join(lines) + "\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    path.write_text(text)
+
+
+def parse_args() -> argparse.Namespace:
+    """Sizes, budget and --no-record."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=20_000)
+    parser.add_argument("--points", type=int, default=500)
+    parser.add_argument("--horizon", type=int, default=24)
+    parser.add_argument("--budget", type=float, default=10.0, help="fit's time budget (s)")
+    parser.add_argument("--no-record", action="store_true", help="leave BENCHMARKS.md alone")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()

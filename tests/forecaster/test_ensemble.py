@@ -1,0 +1,88 @@
+"""Ensemble members trained together: one report per epoch, distinct members, members that
+stop improving stop stepping, and the batch shared among members."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from forecaster import EpochProgress, Forecaster
+from forecaster.data import prepare
+from forecaster.ensemble import member_batch
+from forecaster.estimator import _plan
+from forecaster.nets import NetSpec, QuantileRNN
+from forecaster.train import Hooks, TrainPlan, _Clock, _Run, train_members
+from forecaster.windows import Padded, pad
+
+from .conftest import TINY, seasonal_frame
+
+
+def _setup(members: int) -> tuple[Padded, NetSpec, TrainPlan]:
+    panel = prepare(seasonal_frame(), "h")
+    spec = _plan(TINY, panel, 6)
+    data = pad(panel, spec.transform, spec.lookback + 12)
+    plan = TrainPlan(
+        epochs=2,
+        batch_size=16,
+        learning_rate=1e-2,
+        patience=5,
+        seed=0,
+        members=members,
+        budget_s=None,
+    )
+    return data, spec, plan
+
+
+def test_one_progress_report_per_epoch_for_all_members_together() -> None:
+    seen: list[EpochProgress] = []
+    config = TINY.model_copy(update={"ensemble": 3})
+    model = Forecaster(config).fit(seasonal_frame(), horizon=6, progress=seen.append)
+    assert [(p.member, p.members, p.epoch) for p in seen] == [(0, 1, 1), (0, 1, 2)]
+    assert all(p.val_score is not None and p.val_score > 0 for p in seen)
+    assert model.epochs_run == 2
+    assert len(model._nets) == 3
+
+
+def test_members_start_from_different_seeds_and_stay_different() -> None:
+    data, spec, plan = _setup(2)
+    hooks = Hooks(None, None, time.monotonic())
+    nets, epochs = train_members(data, spec, plan, torch.device("cpu"), hooks)
+    assert epochs == 2
+    assert len(nets) == 2
+    first, second = (torch.cat([p.flatten() for p in n.parameters()]) for n in nets)
+    assert not torch.allclose(first, second)
+    assert all(not n.training for n in nets)  # returned ready for inference
+
+
+def test_a_member_that_sits_out_gets_no_update() -> None:
+    data, spec, plan = _setup(2)
+    torch.manual_seed(0)
+    nets = [QuantileRNN(spec), QuantileRNN(spec)]
+    params = [p for n in nets for p in n.parameters()]
+    run = _Run(
+        nets=nets,
+        optimizer=torch.optim.AdamW(params, lr=1e-2, weight_decay=1e-2),
+        data=data,
+        spec=spec,
+        plan=plan,
+        device=torch.device("cpu"),
+        generator=torch.Generator().manual_seed(0),
+        levels=torch.tensor(spec.levels),
+        clock=_Clock(time.monotonic(), None, 10),
+        active=[1],
+    )
+    before = [[p.detach().clone() for p in n.parameters()] for n in nets]
+    run.epoch(3)
+    for old, new in zip(before[0], nets[0].parameters(), strict=True):
+        assert torch.equal(old, new)  # no step, not even weight decay
+    assert any(
+        not torch.equal(old, new) for old, new in zip(before[1], nets[1].parameters(), strict=True)
+    )
+
+
+def test_the_batch_is_shared_among_members() -> None:
+    assert member_batch(256, 1) == 256
+    assert member_batch(256, 3) == 86
+    assert member_batch(64, 3) == 32  # at least 32 windows each
+    assert member_batch(16, 3) == 16  # a batch below that is kept as given
