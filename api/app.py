@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import require_api_key
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
+from api.media import require_media_type
 from api.metrics import ApiMetrics, JobCounter, JobFigures
 from api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from api.model_cache import ModelCache, artifact_loader
@@ -33,10 +34,13 @@ from models.settings import Settings
 
 API_DESCRIPTION = (
     "Multi-step forecasts with prediction intervals from recurrent networks trained on your "
-    "series. Errors are RFC 9457 problem documents (application/problem+json)."
+    "series. Errors are RFC 9457 problem documents (application/problem+json). NUL characters "
+    "are refused anywhere in a request (422); request bodies are JSON unless a route says "
+    "otherwise (415)."
 )
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     "4XX": {"model": Problem, "description": "Client error (problem document)."},
+    "5XX": {"model": Problem, "description": "Server fault (problem document)."},
 }
 
 
@@ -79,7 +83,8 @@ def create_app(
 
 
 def _v1_router() -> APIRouter:
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    guards = [Depends(require_api_key), Depends(require_media_type)]  # 401 before 415
+    v1 = APIRouter(prefix="/v1", dependencies=guards)
     for router in (datasets_router, models_router, jobs_router, schedules_router, forecast_router):
         v1.include_router(router)
     return v1

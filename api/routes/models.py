@@ -86,6 +86,13 @@ def archive_version(model: ModelName, version: VersionNumber, session: SessionDe
     return version_out(model, registry.archive_version(session, model, version), [])
 
 
+@router.post("/{model}/versions/{version}/unarchive", response_model=VersionOut)
+def unarchive_version(model: ModelName, version: VersionNumber, session: SessionDep) -> VersionOut:
+    """Restore an archived version: ready again, served as the latest if it is the newest."""
+    restored = registry.unarchive_version(session, model, version)
+    return version_out(model, restored, _aliases_by_version(session, model).get(version, []))
+
+
 @router.put("/{model}/aliases/{alias}", response_model=AliasOut)
 def set_alias(model: ModelName, alias: AliasName, body: AliasIn, session: SessionDep) -> AliasOut:
     """Point ``alias`` at a version (create or move it): this is how a version is promoted."""

@@ -7,17 +7,17 @@ from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.common import Schema
+from api.schemas.common import NO_NUL_PATTERN, TIMESTAMP_HELP, Schema, Timestamp
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-UniqueId = Annotated[str, Field(min_length=1, max_length=200)]
+UniqueId = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
 
 
 class ObservationRow(Schema):
     """One observation in long format (the pandas/Nixtla convention)."""
 
     unique_id: UniqueId
-    ds: datetime = Field(description="ISO 8601 timestamp; without an offset it is taken as UTC.")
+    ds: Timestamp = Field(description=TIMESTAMP_HELP)
     y: FiniteFloat
 
 

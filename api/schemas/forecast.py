@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from api.schemas.common import Schema
+from api.schemas.common import TIMESTAMP_HELP, Schema, Timestamp
 from api.schemas.datasets import FiniteFloat, UniqueId
 from api.schemas.models import MAX_HORIZON, Name
 from forecaster import ForecastConfig
@@ -22,7 +21,7 @@ class SeriesIn(Schema):
     """One series' history: timestamps and values of equal length, oldest first."""
 
     unique_id: UniqueId
-    ds: list[datetime] = Field(min_length=1, description="ISO 8601 timestamps (UTC if no offset).")
+    ds: list[Timestamp] = Field(min_length=1, description=TIMESTAMP_HELP)
     y: list[FiniteFloat] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -43,6 +43,8 @@ class ScheduleOut(Schema):
     enabled: bool
     next_run_at: datetime | None = None
     last_run_at: datetime | None = None
-    next_runs: list[datetime] = Field(description="The next few due times (UTC).")
+    next_runs: list[datetime] = Field(
+        description="The next few due times (UTC); empty while disabled."
+    )
     created_at: datetime
     updated_at: datetime | None = None
