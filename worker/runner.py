@@ -28,7 +28,7 @@ from worker import queue
 from worker.lease import LeaseKeeper
 from worker.process import install_stop_handlers, new_worker_id
 from worker.queue import ClaimedJob, LeaseLostError
-from worker.retry import RetryPolicy
+from worker.retry import RetryPolicy, is_permanent
 from worker.training import JobContext, run_forecast_job, run_training_job
 
 log = logging.getLogger(__name__)
@@ -182,13 +182,17 @@ class Worker:
         log.error("job attempt failed", exc_info=exc, extra=self._extra(job, error=error))
         if lease.lost or lease.abort.is_set():
             return
+        permanent = is_permanent(exc)
         try:
             with session_scope(self._sessions) as session:
-                status = queue.fail(session, job, datetime.now(UTC), error, self.policy)
+                status = queue.fail(
+                    session, job, datetime.now(UTC), error, self.policy, permanent=permanent
+                )
         except (LeaseLostError, DatabaseUnavailable) as write_error:
             log.warning("failure not recorded", extra=self._extra(job, error=str(write_error)))
             return
-        log.info("job " + ("requeued" if status == "queued" else "failed"), extra=self._extra(job))
+        outcome = "requeued" if status == "queued" else "failed"
+        log.info(f"job {outcome}", extra=self._extra(job, permanent=permanent))
 
     def _extra(self, job: ClaimedJob, **fields: Any) -> dict[str, Any]:
         return {

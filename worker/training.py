@@ -29,10 +29,11 @@ from models.artifacts import ArtifactStore, StoredArtifact
 from models.datasets import read_observations
 from models.db import session_scope
 from models.errors import NotFound
+from models.job_specs import ForecastJobSpec, PromoteSpec, TrainJobSpec
 from models.registry import list_aliases, register_version, resolve_reference, set_alias
 from worker import queue
 from worker.lease import LeaseKeeper
-from worker.promotion import PromoteSpec, evaluate, recheck
+from worker.promotion import evaluate, recheck
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +106,14 @@ class ProgressReporter:
 
 def run_training_job(ctx: JobContext) -> dict[str, Any]:
     """Train, store and register the version of a "train" job; return the job's result."""
-    job, spec = ctx.job, ctx.job.spec
+    job, spec = ctx.job, TrainJobSpec.model_validate(ctx.job.spec)
     name = job.model_name or ""
     with session_scope(ctx.sessions) as session:
-        df = read_observations(session, spec["dataset"], unique_ids=spec.get("unique_ids"))
-    config = build_config(spec.get("config"), ctx.device)
-    model = _fit(ctx, config, df, spec)
+        df = read_observations(session, spec.dataset, unique_ids=spec.unique_ids)
+    config = build_config(spec.config, ctx.device)
+    model = _fit(ctx, config, df, spec.horizon, spec.freq)
     stored = _save(model, ctx.store)
-    promote = PromoteSpec.from_spec(spec.get("promote"))
+    promote = spec.promote
     record = (
         None if promote is None else evaluate(promote, model, _champion(ctx, name, promote), df)
     )
@@ -145,12 +146,13 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
 
 def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
     """Fit on the inline series of a "forecast" job and store the forecast as its result."""
-    spec = ctx.job.spec
-    df = series_frame(spec["series"])
-    quantiles = tuple(spec["quantiles"]) if spec.get("quantiles") else None
-    config = build_config(spec.get("config"), ctx.device, quantiles=quantiles)
-    model = _fit(ctx, config, df, spec)
-    result = {"forecasts": forecast_records(model.predict(df, horizon=int(spec["horizon"])))}
+    spec = ForecastJobSpec.model_validate(ctx.job.spec)
+    df = series_frame(spec.series)
+    quantiles = tuple(spec.quantiles) if spec.quantiles else None
+    config = build_config(spec.config, ctx.device, quantiles=quantiles)
+    model = _fit(ctx, config, df, spec.horizon, spec.freq)
+    # predict() without data reuses the tail fit() prepared: the data is prepared once per job.
+    result = {"forecasts": forecast_records(model.predict(horizon=spec.horizon))}
     with session_scope(ctx.sessions) as session:
         queue.lock(session, ctx.job)
         queue.complete(session, ctx.job, datetime.now(UTC), result=result)
@@ -173,7 +175,7 @@ def series_frame(series: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _fit(
-    ctx: JobContext, config: ForecastConfig, df: pd.DataFrame, spec: dict[str, Any]
+    ctx: JobContext, config: ForecastConfig, df: pd.DataFrame, horizon: int, freq: str | None
 ) -> Forecaster:
     log.info(
         "training",
@@ -186,8 +188,8 @@ def _fit(
     )
     return Forecaster(config).fit(
         df,
-        horizon=int(spec["horizon"]),
-        freq=spec.get("freq"),
+        horizon=horizon,
+        freq=freq,
         progress=ProgressReporter(ctx.lease),
         should_stop=ctx.lease.should_stop,
     )
@@ -215,7 +217,7 @@ def _champion(
 
 
 def _version_fields(
-    model: Forecaster, stored: StoredArtifact, job: queue.ClaimedJob, spec: dict[str, Any]
+    model: Forecaster, stored: StoredArtifact, job: queue.ClaimedJob, spec: TrainJobSpec
 ) -> dict[str, Any]:
     return {
         "horizon": model.horizon,
@@ -230,6 +232,6 @@ def _version_fields(
         "train_seconds": model.train_seconds,
         "library_versions": jsonable(model.library_versions),
         "job_id": job.id,
-        "description": spec.get("description"),
-        "tags": spec.get("tags") or {},
+        "description": spec.description,
+        "tags": spec.tags or {},
     }

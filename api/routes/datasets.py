@@ -10,9 +10,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from api.data_checks import dataset_freq
 from api.deps import SessionDep
 from api.errors import InvalidFieldError, field_of_store_errors
-from api.ingest import infer_dataset_freq, parse_csv, parse_json_rows
+from api.ingest import parse_csv, parse_json_rows
 from api.openapi import request_body
 from api.schemas.common import Cursor, DatasetName, Limit, Page
 from api.schemas.datasets import DatasetOut, IngestOut, ObservationsIn, SeriesOut
@@ -120,5 +121,5 @@ def _dataset_out(session: Session, summary: DatasetSummary, *, with_freq: bool) 
         points=summary.observations,
         first_ds=summary.first_ds,
         last_ds=summary.last_ds,
-        freq=infer_dataset_freq(session, summary.name) if with_freq and summary.series else None,
+        freq=dataset_freq(session, summary.name) if with_freq and summary.series else None,
     )

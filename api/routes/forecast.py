@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.data_checks import check_posted_series
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors, problem
 from api.forecasting import forecasts_json, history_frame, predict, recent
@@ -28,6 +29,7 @@ from api.schemas.jobs import JobOut
 from models import datasets, registry
 from models import jobs as job_store
 from models.db import session_scope
+from models.job_specs import ForecastJobSpec
 from models.tables import Job, JobStatus
 
 router = APIRouter(tags=["forecast"])
@@ -60,7 +62,10 @@ async def forecast(request: Request, services: ServicesDep) -> JSONResponse:
 def _parse_and_predict(services: Services, raw: bytes) -> JSONResponse | ForecastRequest:
     """Parse the body; with a model, answer at once (one thread hop for the whole request)."""
     body = ForecastRequest.model_validate_json(raw or b"null")
-    return forecast_with_model(services, body) if body.model is not None else body
+    if body.model is not None:
+        return forecast_with_model(services, body)
+    check_posted_series(body)  # a series that can never train is a 422 now, not a failed job
+    return body
 
 
 def forecast_with_model(services: Services, body: ForecastRequest) -> JSONResponse:
@@ -75,14 +80,16 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
             version.version,
             version.horizon,
         )
+        model = services.model_cache.get(sha256)
         if body.series is not None:
             history = history_frame(body.series)
         else:
             assert body.dataset is not None
-            history = datasets.read_observations(session, body.dataset, unique_ids=body.unique_ids)
+            history = datasets.read_observations(
+                session, body.dataset, unique_ids=body.unique_ids, last=model.min_history
+            )
     if history.empty:
         raise InvalidFieldError("body.dataset", "the dataset has no observations")
-    model = services.model_cache.get(sha256)
     prediction = predict(model, recent(history, model.min_history), body.horizon, trained_horizon)
     forecasts = forecasts_json(prediction, body.quantiles)
     return FastJSONResponse({"model": {"name": name, "version": number}, "forecasts": forecasts})
@@ -105,11 +112,9 @@ async def forecast_with_job(services: Services, body: ForecastRequest) -> JSONRe
 
 
 def _job_spec(body: ForecastRequest) -> dict[str, Any]:
-    spec = body.model_dump(mode="json", include={"series", "horizon", "freq", "quantiles"})
-    spec["config"] = (
-        body.config.model_dump(mode="json", exclude_unset=True) if body.config else None
-    )
-    return spec
+    fields = body.model_dump(mode="json", include={"series", "horizon", "freq", "quantiles"})
+    config = body.config.model_dump(mode="json", exclude_unset=True) if body.config else None
+    return ForecastJobSpec(**fields, config=config).to_json()
 
 
 def _enqueue(services: Services, spec: dict[str, Any]) -> int:

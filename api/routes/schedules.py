@@ -33,7 +33,7 @@ def create_schedule(body: ScheduleIn, session: SessionDep, response: Response) -
             session,
             model_name=body.model,
             cron=body.cron,
-            spec=body.train.to_job_spec(),
+            spec=body.train.to_job_spec().to_json(),
             timezone=body.timezone,
             enabled=body.enabled,
             next_run_at=first,
@@ -83,7 +83,7 @@ def _changes(session: Session, current: Schedule, body: SchedulePatch) -> dict[s
         changes["enabled"] = body.enabled
     if body.train is not None:
         check_training_data(session, body.train)
-        changes["spec"] = body.train.to_job_spec()
+        changes["spec"] = body.train.to_job_spec().to_json()
     if body.cron is not None or body.timezone is not None:
         cron = body.cron or current.cron
         timezone = body.timezone or current.timezone

@@ -8,11 +8,13 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from models.names import ALIAS_PATTERN_TEXT, NAME_PATTERN_TEXT
+
 T = TypeVar("T")
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+NAME_PATTERN = NAME_PATTERN_TEXT
 NAME_HELP = "1-200 characters: letters, digits, '.', '_' and '-', starting with a letter or digit."
-ALIAS_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+ALIAS_PATTERN = ALIAS_PATTERN_TEXT
 ALIAS_HELP = "1-64 characters: letters, digits, '_' and '-', starting with a letter."
 
 DatasetName = Annotated[str, Path(pattern=NAME_PATTERN, description=NAME_HELP)]

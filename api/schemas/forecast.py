@@ -10,10 +10,9 @@ from api.schemas.common import TIMESTAMP_HELP, Schema, Timestamp
 from api.schemas.datasets import FiniteFloat, UniqueId
 from api.schemas.models import MAX_HORIZON, Name
 from forecaster import ForecastConfig
+from models.names import REFERENCE_PATTERN_TEXT
 
-MODEL_REF_PATTERN = (
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}(@([0-9]{1,9}|[A-Za-z][A-Za-z0-9_-]{0,63}))?$"
-)
+MODEL_REF_PATTERN = REFERENCE_PATTERN_TEXT
 Quantile = Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
