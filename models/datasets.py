@@ -25,7 +25,16 @@ from models.dialects import insert_for
 from models.errors import Conflict, InvalidInput, NotFound
 from models.names import validate_name
 from models.pagination import DEFAULT_LIMIT, Page, paginate
-from models.tables import Dataset, Observation, Series
+from models.tables import (
+    Dataset,
+    Job,
+    ModelAlias,
+    ModelVersion,
+    Observation,
+    RegisteredModel,
+    Schedule,
+    Series,
+)
 
 COLUMNS = ("unique_id", "ds", "y")
 MAX_UNIQUE_ID_LENGTH = 200
@@ -294,11 +303,39 @@ def summarize_datasets(session: Session, datasets: Sequence[Dataset]) -> list[Da
     ]
 
 
-def delete_dataset(session: Session, name: str) -> None:
-    """Delete the dataset NAME with its series and observations (the database cascades)."""
+def dependents(session: Session, name: str) -> list[str]:
+    """What relies on the dataset NAME: schedules that train on it, and aliases that serve a
+    version trained on it (``schedule 3``, ``model m@production``)."""
+    uses = Job.spec["dataset"].as_string() == name
+    schedules = session.scalars(
+        select(Schedule.id).where(Schedule.spec["dataset"].as_string() == name)
+    ).all()
+    aliases = session.execute(
+        select(RegisteredModel.name, ModelAlias.alias)
+        .join(ModelAlias, ModelAlias.model_id == RegisteredModel.id)
+        .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+        .join(Job, Job.id == ModelVersion.job_id)
+        .where(uses)
+        .order_by(RegisteredModel.name, ModelAlias.alias)
+    ).all()
+    return [f"schedule {i}" for i in sorted(schedules)] + [f"model {m}@{a}" for m, a in aliases]
+
+
+def delete_dataset(session: Session, name: str, *, force: bool = False) -> None:
+    """Delete the dataset NAME with its series and observations (the database cascades).
+
+    Conflict naming them while schedules or aliases depend on it, unless FORCE.
+    """
     dataset = session.scalar(select(Dataset).where(Dataset.name == name).with_for_update())
     if dataset is None:
         raise NotFound(f"dataset {name!r} not found")
+    if not force:
+        needed_by = dependents(session, name)
+        if needed_by:
+            raise Conflict(
+                f"dataset {name!r} is used by {', '.join(needed_by[:10])}; "
+                "delete those first or pass force=true"
+            )
     series = select(Series.id).where(Series.dataset_id == dataset.id).scalar_subquery()
     session.execute(delete(Observation).where(Observation.series_id.in_(series)))
     session.delete(dataset)

@@ -107,9 +107,16 @@ def get_series(
 
 
 @router.delete("/{dataset}", status_code=204, response_class=Response)
-def delete_dataset(dataset: DatasetName, session: SessionDep) -> Response:
-    """Delete a dataset with all its series and observations."""
-    store.delete_dataset(session, dataset)
+def delete_dataset(
+    dataset: DatasetName,
+    session: SessionDep,
+    force: Annotated[
+        bool, Query(description="Delete even while schedules or aliases depend on it.")
+    ] = False,
+) -> Response:
+    """Delete a dataset with all its series and observations; 409 naming the schedules and
+    aliases that depend on it, unless ``force=true``."""
+    store.delete_dataset(session, dataset, force=force)
     return Response(status_code=204)
 
 

@@ -210,3 +210,17 @@ def test_archived_versions_can_be_restored(
     assert restored.status_code == 200
     assert restored.json()["status"] == "ready"
     assert client.get(f"/v1/models/{name}").json()["latest_version"] == 2
+
+
+def test_deleting_a_scheduled_dataset_needs_force(
+    client: TestClient, unique_name: Callable[[str], str]
+) -> None:
+    dataset = unique_name("used")
+    _csv_dataset(client, dataset)
+    body = {"model": "m", "cron": "0 0 * * *", "train": {"dataset": dataset, "horizon": 2}}
+    schedule = client.post("/v1/schedules", json=body).json()
+    refused = _problem(client.delete(f"/v1/datasets/{dataset}"), 409)
+    assert f"schedule {schedule['id']}" in refused["detail"]
+    assert client.get(f"/v1/datasets/{dataset}").status_code == 200
+    assert client.delete(f"/v1/datasets/{dataset}", params={"force": "true"}).status_code == 204
+    assert client.get(f"/v1/datasets/{dataset}").status_code == 404

@@ -18,9 +18,12 @@ from models.datasets import (
     series_spans,
     upsert_observations,
 )
-from models.errors import InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound
+from models.jobs import enqueue
+from models.registry import register_version, set_alias
+from models.schedules import create_schedule
 from models.tables import Observation, Series
-from tests.models.conftest import unique_name
+from tests.models.conftest import unique_name, version_fields
 
 
 def frame(
@@ -186,3 +189,21 @@ def test_series_spans_count_and_bound_each_series(session: Session) -> None:
         pd.Timestamp("2024-01-01 02:00"),
     ]
     assert series_spans(session, name, unique_ids=["b"])["points"].tolist() == [3]
+
+
+def test_a_dataset_in_use_is_deleted_only_by_force(session: Session) -> None:
+    name = unique_name("d")
+    model = unique_name("m")
+    upsert_observations(session, name, frame({"a": [1.0, 2.0, 3.0]}))
+    spec = {"dataset": name, "horizon": 1}
+    job = enqueue(session, model, spec, max_attempts=1)
+    version = register_version(session, model, **version_fields(job_id=job.id))
+    set_alias(session, model, "production", version.version)
+    schedule = create_schedule(session, model_name=model, cron="0 * * * *", spec=spec)
+    with pytest.raises(Conflict) as refused:
+        delete_dataset(session, name)
+    assert f"schedule {schedule.id}" in str(refused.value)
+    assert f"model {model}@production" in str(refused.value)
+    delete_dataset(session, name, force=True)
+    with pytest.raises(NotFound):
+        read_observations(session, name)
