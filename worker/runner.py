@@ -16,10 +16,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import torch
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecaster.errors import TrainingCancelled
+from forecaster.estimator import resolve_device
 from models.artifacts import ArtifactStore
 from models.db import DatabaseUnavailable, make_engine, make_session_factory, session_scope
 from models.settings import Settings
@@ -39,15 +39,6 @@ HANDLERS: dict[JobKind, Callable[[JobContext], dict[str, Any]]] = {
 }
 
 
-def resolve_device(setting: str) -> str:
-    """The device this worker trains on: ``auto`` picks CUDA when present."""
-    if setting == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if setting == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("FORECASTER_DEVICE=cuda but no CUDA device is visible")
-    return setting
-
-
 class Worker:
     """Claims queued jobs and runs them, one at a time per slot (``worker_concurrency``)."""
 
@@ -60,7 +51,7 @@ class Worker:
         """Connect to the configured database and artifact store."""
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
-        self.device = resolve_device(settings.device)
+        self.device = str(resolve_device(settings.device))  # the core's rule, resolved once
         self._sessions = sessions or make_session_factory(make_engine(settings.database_url))
         self.store = ArtifactStore(settings.artifact_dir)
         self.policy = RetryPolicy.from_settings(settings)

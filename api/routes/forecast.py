@@ -102,12 +102,12 @@ async def forecast_with_job(services: Services, body: ForecastRequest) -> JSONRe
     limit = settings.forecast_wait_seconds
     wait = min(body.wait_seconds, limit) if body.wait_seconds is not None else limit
     deadline = time.monotonic() + wait
-    while True:
-        job = await run_in_threadpool(_read_job, services, job_id)
-        if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
-            return _finished(job)
+    while True:  # poll the status only; the whole row is read once, at the end
+        status = await run_in_threadpool(_read_status, services, job_id)
+        if status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
+            return _finished(await run_in_threadpool(_read_job, services, job_id))
         if time.monotonic() >= deadline:
-            return _pending(job)
+            return _pending(await run_in_threadpool(_read_job, services, job_id))
         await anyio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
@@ -120,6 +120,11 @@ def _job_spec(body: ForecastRequest) -> dict[str, Any]:
 def _enqueue(services: Services, spec: dict[str, Any]) -> int:
     with session_scope(services.session_factory) as session:
         return enqueue_forecast(session, services.settings, spec).id
+
+
+def _read_status(services: Services, job_id: int) -> JobStatus:
+    with services.session_factory() as session:
+        return job_store.get_status(session, job_id)
 
 
 def _read_job(services: Services, job_id: int) -> Job:
