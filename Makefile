@@ -27,8 +27,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# PostgreSQL at 127.0.0.1:5432 when it answers, else a private throwaway cluster (.ci/with-postgres).
 test: lint
-	$(BIN)/python -m pytest
+	.ci/with-postgres $(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python bench/m4.py
