@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/m4.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/api_latency.py
+	$(BIN)/python bench/queue.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
