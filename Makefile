@@ -30,13 +30,15 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# PostgreSQL at 127.0.0.1:5432 when it answers, else a private throwaway cluster (.ci/with-postgres).
 test: lint
-	$(BIN)/python -m pytest
+	.ci/with-postgres $(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python bench/m4.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/api_latency.py
+	$(BIN)/python bench/queue.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

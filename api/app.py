@@ -13,6 +13,7 @@ from api.auth import require_api_key
 from api.console import install_console
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
+from api.media import require_media_type
 from api.metrics import ApiMetrics, JobCounter, JobFigures
 from api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from api.model_cache import ModelCache, artifact_loader
@@ -35,10 +36,13 @@ from models.settings import Settings
 
 API_DESCRIPTION = (
     "Multi-step forecasts with prediction intervals from recurrent networks trained on your "
-    "series. Errors are RFC 9457 problem documents (application/problem+json)."
+    "series. Errors are RFC 9457 problem documents (application/problem+json). NUL characters "
+    "are refused anywhere in a request (422); request bodies are JSON unless a route says "
+    "otherwise (415)."
 )
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     "4XX": {"model": Problem, "description": "Client error (problem document)."},
+    "5XX": {"model": Problem, "description": "Server fault (problem document)."},
 }
 
 
@@ -84,7 +88,8 @@ def create_app(
 
 
 def _v1_router() -> APIRouter:
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    guards = [Depends(require_api_key), Depends(require_media_type)]  # 401 before 415
+    v1 = APIRouter(prefix="/v1", dependencies=guards)
     routers = (datasets_router, series_router, models_router, jobs_router, schedules_router)
     for router in (*routers, forecast_router):
         v1.include_router(router)

@@ -38,3 +38,24 @@ def require_api_key(
         raise HTTPException(401, "missing Authorization: Bearer <key> header", headers=_CHALLENGE)
     if not key_matches(credentials.credentials, keys):
         raise HTTPException(401, "the API key is not valid", headers=_CHALLENGE)
+
+
+def authentication_error(request: Request) -> HTTPException | None:
+    """The 401 a ``/v1`` request would get, or None: for errors raised before dependencies run.
+
+    FastAPI decodes a JSON body before it resolves dependencies, so a malformed body would be
+    answered 422 ahead of the key check; the error handlers ask this first, so nothing about
+    the API's validation is disclosed to a caller without a key.
+    """
+    if not request.url.path.startswith("/v1"):
+        return None
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    credentials = (
+        HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()) if token else None
+    )
+    try:
+        require_api_key(request, credentials)
+    except HTTPException as exc:
+        return exc
+    return None

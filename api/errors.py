@@ -20,9 +20,16 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import authentication_error
 from api.responses import FastJSONResponse
 from forecaster.errors import ArtifactError, HorizonError, InvalidDataError
-from models.errors import ArtifactCorrupted, Conflict, DatabaseUnavailable, NotFound
+from models.errors import (
+    ArtifactCorrupted,
+    ArtifactNotFound,
+    Conflict,
+    DatabaseUnavailable,
+    NotFound,
+)
 from models.errors import InvalidInput as StoreInvalidInput
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -95,6 +102,9 @@ def _unprocessable(request: Request, errors: list[dict[str, str]]) -> ProblemRes
 
 async def _request_validation(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
+    refused = authentication_error(request)
+    if refused is not None:  # 401 before any 422: validation says nothing to a stranger
+        return await _http_exception(request, refused)
     return _unprocessable(request, validation_errors(exc.errors()))
 
 
@@ -170,6 +180,16 @@ async def _artifact_unusable(request: Request, exc: Exception) -> ProblemRespons
     return problem(500, detail, instance=request.url.path)
 
 
+async def _artifact_missing(request: Request, exc: Exception) -> ProblemResponse:
+    """A version's artifact is gone from the store: an integrity fault of the server, not a 404."""
+    logger.error("stored artifact missing", extra={"path": request.url.path, "error": str(exc)})
+    detail = (
+        "the model version's artifact is missing from the artifact store; restore the store "
+        "from a backup, or archive the version and move its aliases to another one"
+    )
+    return problem(500, detail, instance=request.url.path)
+
+
 async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     logger.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return problem(500, "internal error; this is a bug", instance=request.url.path)
@@ -188,6 +208,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
     app.add_exception_handler(DBAPIDataError, _refused_by_database)
     app.add_exception_handler(ArtifactCorrupted, _artifact_unusable)
+    app.add_exception_handler(ArtifactNotFound, _artifact_missing)
     app.add_exception_handler(ArtifactError, _artifact_unusable)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(Exception, _unexpected)

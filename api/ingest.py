@@ -14,17 +14,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from api.errors import InvalidFieldError, validation_errors
 from api.schemas.datasets import ObservationsIn
-from models.datasets import read_observations
-from models.tables import Dataset, Series
 
 COLUMNS = ("unique_id", "ds", "y")
 MAX_UNIQUE_ID = 200
-FREQ_SAMPLE = 200
 
 
 def parse_json_rows(body: bytes) -> pd.DataFrame:
@@ -147,25 +142,3 @@ def _numbers(values: pd.Series, source: str) -> pd.Series:
 def _row(mask: pd.Series) -> int:
     """The 1-based data row of the first True in ``mask``."""
     return int(np.flatnonzero(mask.to_numpy())[0]) + 1
-
-
-def infer_dataset_freq(session: Session, dataset: str) -> str | None:
-    """The pandas frequency of the dataset's first series (None when irregular or too short)."""
-    first = session.scalar(
-        select(Series.unique_id)
-        .join(Dataset, Dataset.id == Series.dataset_id)
-        .where(Dataset.name == dataset)
-        .order_by(Series.id)
-        .limit(1)
-    )
-    if first is None:
-        return None
-    stamps = read_observations(session, dataset, unique_ids=[first])["ds"]
-    if len(stamps) < 3:
-        return None
-    try:
-        with pd.option_context("future.infer_freq_returns_offset", True):
-            offset: object = pd.infer_freq(pd.DatetimeIndex(stamps.iloc[-FREQ_SAMPLE:]))
-    except (ValueError, TypeError):
-        return None
-    return None if offset is None else str(getattr(offset, "freqstr", offset))

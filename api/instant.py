@@ -29,6 +29,7 @@ from forecaster.quick import answer_record, deadline_answer
 from models import jobs as job_store
 from models.db import session_scope
 from models.errors import Conflict
+from models.job_specs import ForecastJobSpec
 from models.settings import Settings
 from models.tables import TERMINAL_JOB_STATUSES, Job, JobStatus
 
@@ -60,14 +61,12 @@ def _bounded_wait(body: ForecastRequest, settings: Settings) -> float:
 
 def job_spec(body: ForecastRequest) -> dict[str, Any]:
     """The forecast job's spec: the request's series and knobs, plus their size and hash."""
-    spec = body.model_dump(
+    fields = body.model_dump(
         mode="json", include={"series", "horizon", "freq", "quantiles", "save_as"}
     )
-    spec["config"] = (
-        body.config.model_dump(mode="json", exclude_unset=True) if body.config else None
-    )
-    spec["series_summary"] = series_summary(spec["series"])
-    return spec
+    config = body.config.model_dump(mode="json", exclude_unset=True) if body.config else None
+    summary = series_summary(fields["series"])
+    return ForecastJobSpec(**fields, config=config, series_summary=summary).to_json()
 
 
 def series_summary(series: list[dict[str, Any]]) -> dict[str, Any]:
@@ -86,11 +85,17 @@ def _enqueue(services: Services, spec: dict[str, Any]) -> int:
 
 
 async def _poll(services: Services, job_id: int, deadline: float) -> Job:
+    """Poll the status only; the whole row (with the posted series) is read once, at the end."""
     while True:
-        job = await run_in_threadpool(_read_job, services, job_id)
-        if job.status in TERMINAL_JOB_STATUSES or time.monotonic() >= deadline:
-            return job
+        status = await run_in_threadpool(_read_status, services, job_id)
+        if status in TERMINAL_JOB_STATUSES or time.monotonic() >= deadline:
+            return await run_in_threadpool(_read_job, services, job_id)
         await anyio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def _read_status(services: Services, job_id: int) -> JobStatus:
+    with services.session_factory() as session:
+        return job_store.get_status(session, job_id)
 
 
 def _read_job(services: Services, job_id: int) -> Job:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.data_checks import check_train_spec
 from api.schemas.jobs import JobOut
 from api.schemas.models import TrainSpec
 from models import datasets
@@ -31,7 +32,7 @@ def enqueue_training(
     A key seen before returns the job it created (``replayed``), provided the request is the
     same; the same key with another request is a 409.
     """
-    spec = body.to_job_spec()
+    spec = body.to_job_spec().to_json()
     if idempotency_key is not None:
         existing = _job_by_key(session, idempotency_key)
         if existing is not None:
@@ -39,6 +40,7 @@ def enqueue_training(
                 raise Conflict("this Idempotency-Key was used for a different request")
             return existing, True
     check_training_data(session, body)
+    check_train_spec(session, body)
     # A concurrent twin with the same key is resolved by the store (one row, or a Conflict).
     job = job_store.enqueue(
         session, model, spec, max_attempts=settings.max_attempts, idempotency_key=idempotency_key

@@ -56,11 +56,13 @@ def serve(
 @app.command()
 def worker() -> None:
     """Claim and run training jobs until SIGTERM (one worker per GPU)."""
+    from cli.database import exit_unless_ready
     from cli.runtime import configure_torch_threads
     from worker.runner import run_worker_process
 
     settings = get_settings()
     configure_logging(settings)
+    exit_unless_ready(settings)
     configure_torch_threads(settings, api_only=False)
     run_worker_process(settings)
 
@@ -68,10 +70,12 @@ def worker() -> None:
 @app.command("scheduler")
 def scheduler_command() -> None:
     """Enqueue a training job at each due time of every enabled schedule, until SIGTERM."""
+    from cli.database import exit_unless_ready
     from worker.scheduler import run_scheduler_process
 
     settings = get_settings()
     configure_logging(settings)
+    exit_unless_ready(settings)
     run_scheduler_process(settings)
 
 

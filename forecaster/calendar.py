@@ -13,7 +13,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, BusinessDay
 
-from forecaster.errors import InvalidDataError
+from forecaster.errors import HorizonError, InvalidDataError
 
 MINUTE = 60.0
 HOUR = 3600.0
@@ -101,9 +101,22 @@ def _cycle_of(seconds: float) -> float:
 
 
 def future_index(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
-    """The ``horizon`` timestamps that follow ``last`` on its own frequency grid."""
+    """The ``horizon`` timestamps that follow ``last`` on its own frequency grid.
+
+    HorizonError when they would pass the last nanosecond timestamp (2262-04-11): such
+    timestamps would wrap around to 1677 when stored as ``datetime64[ns]``.
+    """
     offset = parse_freq(freq)
-    return pd.date_range(start=last + offset, periods=horizon, freq=offset)
+    try:
+        index = pd.date_range(start=last + offset, periods=horizon, freq=offset)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
+        raise HorizonError(f"a horizon of {horizon} steps leaves the timestamp range") from exc
+    if len(index) and index[-1] > pd.Timestamp.max:
+        raise HorizonError(
+            f"a horizon of {horizon} steps after {last} ends after {pd.Timestamp.max.date()}, "
+            "the last timestamp the service can represent"
+        )
+    return index
 
 
 def on_grid(index: pd.DatetimeIndex, offset: BaseOffset) -> bool:

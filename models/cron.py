@@ -30,6 +30,17 @@ def validate_timezone(timezone: str) -> str:
     return timezone
 
 
+def validate_schedule(cron: str, timezone: str, now: datetime) -> datetime:
+    """The first due time after ``now``; InvalidInput for an expression that never fires
+    (``0 0 30 2 *``) or a zone that does not exist, so no such schedule is ever stored."""
+    validate_cron(cron)
+    validate_timezone(timezone)
+    runs = next_runs(cron, timezone, now, count=1)
+    if not runs:
+        raise InvalidInput(f"{cron!r} has no due time in the coming years; it would never run")
+    return runs[0]
+
+
 def next_due(cron: str, timezone: str, after: datetime) -> datetime:
     """The first due time of ``cron`` in ``timezone`` strictly after ``after``, in UTC.
 

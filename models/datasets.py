@@ -25,7 +25,16 @@ from models.dialects import insert_for
 from models.errors import Conflict, InvalidInput, NotFound
 from models.names import validate_name
 from models.pagination import DEFAULT_LIMIT, Page, paginate
-from models.tables import Dataset, Observation, Series
+from models.tables import (
+    Dataset,
+    Job,
+    ModelAlias,
+    ModelVersion,
+    Observation,
+    RegisteredModel,
+    Schedule,
+    Series,
+)
 
 COLUMNS = ("unique_id", "ds", "y")
 MAX_UNIQUE_ID_LENGTH = 200
@@ -149,20 +158,58 @@ def read_observations(
     unique_ids: Sequence[str] | None = None,
     start: datetime | str | pd.Timestamp | None = None,
     end: datetime | str | pd.Timestamp | None = None,
+    last: int | None = None,
 ) -> pd.DataFrame:
     """DATASET as a long frame (unique_id, ds tz-naive UTC datetime64[ns], y float64).
 
-    Optionally only UNIQUE_IDS (NotFound names any that are absent) and only
-    ``start <= ds <= end`` (naive bounds are UTC). Sorted by unique_id, then ds.
+    Optionally only UNIQUE_IDS (NotFound names any that are absent), only
+    ``start <= ds <= end`` (naive bounds are UTC), and only each series' LAST most recent
+    points (selected by the database, so a long history is never read to be trimmed).
+    Sorted by unique_id, then ds.
     """
+    if last is not None and last < 1:
+        raise InvalidInput("last must be at least 1")
     dataset_id = get_dataset(session, dataset).id
     ids = _series_ids(session, dataset_id)
     if unique_ids is not None:
         ids = _subset(ids, unique_ids)
     names = sorted(ids)
     id_array = np.array([ids[name] for name in names], dtype=np.int64)
-    series_id, ts_us, value = observation_io.read(session, id_array, _to_utc(start), _to_utc(end))
+    series_id, ts_us, value = observation_io.read(
+        session, id_array, _to_utc(start), _to_utc(end), last
+    )
     return _long_frame(names, id_array, series_id, ts_us, value)
+
+
+def series_spans(
+    session: Session, dataset: str, unique_ids: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Per series of DATASET (or of UNIQUE_IDS): ``points``, ``first`` and ``last`` timestamps
+    (tz-naive UTC), from one grouped query; series without observations are left out."""
+    dataset_id = get_dataset(session, dataset).id
+    ids = _series_ids(session, dataset_id)
+    if unique_ids is not None:
+        ids = _subset(ids, unique_ids)
+    names = {series_id: name for name, series_id in ids.items()}
+    rows = session.execute(
+        select(
+            Observation.series_id,
+            func.count(),
+            func.min(Observation.ts),
+            func.max(Observation.ts),
+        )
+        .where(Observation.series_id.in_(list(names)))
+        .group_by(Observation.series_id)
+    ).all()
+    frame = pd.DataFrame(
+        {
+            "unique_id": [names[row[0]] for row in rows],
+            "points": [int(row[1]) for row in rows],
+            "first": pd.to_datetime([row[2] for row in rows], utc=True).tz_localize(None),
+            "last": pd.to_datetime([row[3] for row in rows], utc=True).tz_localize(None),
+        }
+    )
+    return frame.sort_values("unique_id", ignore_index=True)
 
 
 def _subset(ids: dict[str, int], unique_ids: Sequence[str]) -> dict[str, int]:
@@ -256,11 +303,39 @@ def summarize_datasets(session: Session, datasets: Sequence[Dataset]) -> list[Da
     ]
 
 
-def delete_dataset(session: Session, name: str) -> None:
-    """Delete the dataset NAME with its series and observations (the database cascades)."""
+def dependents(session: Session, name: str) -> list[str]:
+    """What relies on the dataset NAME: schedules that train on it, and aliases that serve a
+    version trained on it (``schedule 3``, ``model m@production``)."""
+    uses = Job.spec["dataset"].as_string() == name
+    schedules = session.scalars(
+        select(Schedule.id).where(Schedule.spec["dataset"].as_string() == name)
+    ).all()
+    aliases = session.execute(
+        select(RegisteredModel.name, ModelAlias.alias)
+        .join(ModelAlias, ModelAlias.model_id == RegisteredModel.id)
+        .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+        .join(Job, Job.id == ModelVersion.job_id)
+        .where(uses)
+        .order_by(RegisteredModel.name, ModelAlias.alias)
+    ).all()
+    return [f"schedule {i}" for i in sorted(schedules)] + [f"model {m}@{a}" for m, a in aliases]
+
+
+def delete_dataset(session: Session, name: str, *, force: bool = False) -> None:
+    """Delete the dataset NAME with its series and observations (the database cascades).
+
+    Conflict naming them while schedules or aliases depend on it, unless FORCE.
+    """
     dataset = session.scalar(select(Dataset).where(Dataset.name == name).with_for_update())
     if dataset is None:
         raise NotFound(f"dataset {name!r} not found")
+    if not force:
+        needed_by = dependents(session, name)
+        if needed_by:
+            raise Conflict(
+                f"dataset {name!r} is used by {', '.join(needed_by[:10])}; "
+                "delete those first or pass force=true"
+            )
     series = select(Series.id).where(Series.dataset_id == dataset.id).scalar_subquery()
     session.execute(delete(Observation).where(Observation.series_id.in_(series)))
     session.delete(dataset)

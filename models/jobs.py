@@ -85,6 +85,14 @@ def get_job(session: Session, job_id: int) -> Job:
     return job
 
 
+def get_status(session: Session, job_id: int) -> JobStatus:
+    """Only the status of job JOB_ID (what a poll needs; the row may carry large JSON)."""
+    status = session.scalar(select(Job.status).where(Job.id == job_id))
+    if status is None:
+        raise NotFound(f"job {job_id} not found")
+    return JobStatus(status)
+
+
 def list_jobs(
     session: Session,
     *,

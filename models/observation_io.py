@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from psycopg import sql
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -69,14 +69,19 @@ def insert_new(session: Session, series_id: Ints, ts_us: Ints, value: Floats) ->
 
 
 def read(
-    session: Session, series_ids: Ints, start: datetime | None, end: datetime | None
+    session: Session,
+    series_ids: Ints,
+    start: datetime | None,
+    end: datetime | None,
+    last: int | None = None,
 ) -> tuple[Ints, Ints, Floats]:
-    """Rows of SERIES_IDS with start <= ts <= end, unordered."""
+    """Rows of SERIES_IDS with start <= ts <= end, unordered; with LAST, only each series'
+    LAST most recent of those (selected in SQL over the (series_id, ts) key)."""
     if len(series_ids) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
     if is_postgres(session):
-        return _read_postgres(session, series_ids, start, end)
-    return _read_sqlite(session, series_ids, start, end)
+        return _read_postgres(session, series_ids, start, end, last)
+    return _read_sqlite(session, series_ids, start, end, last)
 
 
 def _driver_connection(session: Session) -> Any:
@@ -101,7 +106,11 @@ def _write_postgres(session: Session, series_id: Ints, ts_us: Ints, value: Float
 
 
 def _read_postgres(
-    session: Session, series_ids: Ints, start: datetime | None, end: datetime | None
+    session: Session,
+    series_ids: Ints,
+    start: datetime | None,
+    end: datetime | None,
+    last: int | None,
 ) -> tuple[Ints, Ints, Floats]:
     # One row per series, its timestamps and values packed server-side into bytea in their
     # binary wire form: a million points arrive as a thousand rows, decoded by numpy.
@@ -110,12 +119,18 @@ def _read_postgres(
         conditions.append(sql.SQL("ts >= {}").format(sql.Literal(start)))
     if end is not None:
         conditions.append(sql.SQL("ts <= {}").format(sql.Literal(end)))
+    source = sql.SQL("observations WHERE {}").format(sql.SQL(" AND ").join(conditions))
+    if last is not None:  # each series' newest rows, walked backwards along its index
+        source = sql.SQL(
+            "unnest({}::bigint[]) AS s(id) CROSS JOIN LATERAL (SELECT series_id, ts, value"
+            " FROM {} AND series_id = s.id ORDER BY ts DESC LIMIT {}) AS tail"
+        ).format(sql.Literal(series_ids.tolist()), source, sql.Literal(int(last)))
     query = sql.SQL(
         "SELECT series_id, count(*),"
         " string_agg(timestamptz_send(ts), ''::bytea ORDER BY ts),"
         " string_agg(float8send(value), ''::bytea ORDER BY ts)"
-        " FROM observations WHERE {} GROUP BY series_id"
-    ).format(sql.SQL(" AND ").join(conditions))
+        " FROM {} GROUP BY series_id"
+    ).format(source)
     with _driver_connection(session).cursor(binary=True) as cur:
         rows = cur.execute(query).fetchall()
     if not rows:
@@ -148,7 +163,11 @@ def _write_sqlite(session: Session, series_id: Ints, ts_us: Ints, value: Floats)
 
 
 def _read_sqlite(
-    session: Session, series_ids: Ints, start: datetime | None, end: datetime | None
+    session: Session,
+    series_ids: Ints,
+    start: datetime | None,
+    end: datetime | None,
+    last: int | None,
 ) -> tuple[Ints, Ints, Floats]:
     stmt = select(
         Observation.series_id, type_coerce(Observation.ts, String), Observation.value
@@ -157,6 +176,14 @@ def _read_sqlite(
         stmt = stmt.where(Observation.ts >= start.astimezone(UTC))
     if end is not None:
         stmt = stmt.where(Observation.ts <= end.astimezone(UTC))
+    if last is not None:
+        rank = (
+            func.row_number()
+            .over(partition_by=Observation.series_id, order_by=Observation.ts.desc())
+            .label("rank")
+        )
+        ranked = stmt.add_columns(rank).subquery()
+        stmt = select(*list(ranked.c)[:3]).where(ranked.c.rank <= int(last))
     rows = session.execute(stmt).all()
     if not rows:
         return read(session, np.empty(0, np.int64), None, None)

@@ -63,9 +63,10 @@ def paginate(
     limit: int,
     cursor: str | None,
 ) -> Page[Any]:
-    """Run STMT (a select of one entity) newest first, one page of LIMIT rows after CURSOR."""
+    """Run STMT (a select of one entity) newest first, one page of LIMIT rows after CURSOR
+    (None or empty: the first page)."""
     check_limit(limit)
-    if cursor is not None:
+    if cursor:
         after_at, after_id = decode_cursor(cursor)
         stmt = stmt.where(
             or_(created_at < after_at, and_(created_at == after_at, row_id < after_id))

@@ -75,6 +75,24 @@ def _lock_model(session: Session, name: str, description: str | None) -> Registe
     return model
 
 
+def _lock_existing_model(session: Session, name: str) -> RegisteredModel:
+    """The model row NAME, locked until the transaction ends; NotFound otherwise.
+
+    Every change to aliases and version status takes this lock first, so two of them on one
+    model run one after the other: a concurrent first ``set_alias`` waits and then moves the
+    alias instead of violating its key, and an archive cannot slip past an alias being set.
+    """
+    model = session.scalar(
+        select(RegisteredModel)
+        .where(RegisteredModel.name == name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if model is None:
+        raise NotFound(f"model {name!r} not found")
+    return model
+
+
 def get_model(session: Session, name: str) -> RegisteredModel:
     """The registered model NAME; NotFound otherwise."""
     model = session.scalar(select(RegisteredModel).where(RegisteredModel.name == name))
@@ -185,6 +203,7 @@ def list_aliases(session: Session, model_name: str) -> dict[str, int]:
 def set_alias(session: Session, model_name: str, alias: str, version: int) -> ModelAlias:
     """Point ALIAS of MODEL_NAME at VERSION (creating or moving it); archived versions refused."""
     validate_alias(alias)
+    _lock_existing_model(session, model_name)
     target = get_version(session, model_name, version)
     if target.status != VersionStatus.READY:
         raise Conflict(f"version {version} of {model_name!r} is {target.status}, not ready")
@@ -210,6 +229,7 @@ def delete_alias(session: Session, model_name: str, alias: str) -> None:
 
 def archive_version(session: Session, model_name: str, version: int) -> ModelVersion:
     """Mark VERSION archived (row and metadata kept); Conflict while an alias points at it."""
+    _lock_existing_model(session, model_name)
     target = get_version(session, model_name, version)
     aliases = session.scalars(
         select(ModelAlias.alias).where(ModelAlias.version_id == target.id)
@@ -217,5 +237,14 @@ def archive_version(session: Session, model_name: str, version: int) -> ModelVer
     if aliases:
         raise Conflict(f"version {version} of {model_name!r} is aliased as {sorted(aliases)}")
     target.status = VersionStatus.ARCHIVED
+    session.flush()
+    return target
+
+
+def unarchive_version(session: Session, model_name: str, version: int) -> ModelVersion:
+    """Make an archived VERSION ready again (servable, aliasable); a ready one is unchanged."""
+    _lock_existing_model(session, model_name)
+    target = get_version(session, model_name, version)
+    target.status = VersionStatus.READY
     session.flush()
     return target

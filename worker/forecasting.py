@@ -20,6 +20,7 @@ from forecaster import ForecastConfig
 from forecaster.quick import QuickAnswer, answer_record, quick_forecast
 from forecaster.sizing import sized_fields, with_overrides
 from models.db import session_scope
+from models.job_specs import ForecastJobSpec
 from models.registry import register_version
 from models.tables import JobKind
 from worker import queue
@@ -40,14 +41,13 @@ FORECAST_LANE = frozenset({JobKind.FORECAST})
 
 def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
     """Answer a "forecast" job: fit the sized network, check it, maybe register it (save_as)."""
-    spec = ctx.job.spec
-    df = series_frame(spec["series"])
-    horizon = int(spec["horizon"])
+    spec = ForecastJobSpec.model_validate(ctx.job.spec)
+    df = series_frame(spec.series)
     answer = quick_forecast(
         df,
-        horizon,
+        spec.horizon,
         forecast_config(spec, df, ctx.device),
-        spec.get("freq"),
+        spec.freq,
         ProgressReporter(ctx.lease),
         ctx.lease.should_stop,
     )
@@ -62,25 +62,27 @@ def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
     return result
 
 
-def forecast_config(spec: dict[str, Any], df: pd.DataFrame, device: str) -> ForecastConfig:
+def forecast_config(spec: ForecastJobSpec, df: pd.DataFrame, device: str) -> ForecastConfig:
     """The sized config for this panel with the request's ``config`` on top, on our device."""
     n_series = int(df["unique_id"].nunique())
-    fields = with_overrides(
-        sized_fields(n_series, len(df), int(spec["horizon"])), spec.get("config")
-    )
-    quantiles = tuple(spec["quantiles"]) if spec.get("quantiles") else None
+    fields = with_overrides(sized_fields(n_series, len(df), spec.horizon), spec.config)
+    quantiles = tuple(spec.quantiles) if spec.quantiles else None
     return build_config(fields, device, quantiles=quantiles)
 
 
 def _keep(
-    ctx: JobContext, answer: QuickAnswer, spec: dict[str, Any], result: dict[str, Any], session: Any
+    ctx: JobContext,
+    answer: QuickAnswer,
+    spec: ForecastJobSpec,
+    result: dict[str, Any],
+    session: Any,
 ) -> int | None:
     """Register the request's network as a version of ``save_as`` (None when not asked)."""
-    name = spec.get("save_as")
+    name = spec.save_as
     if not name or answer.model is None:
         return None
     stored = save_artifact(answer.model, ctx.store)
-    fields = version_fields(answer.model, stored, ctx.job, spec)
+    fields = version_fields(answer.model, stored, ctx.job)
     version = register_version(session, name, **fields)
     result["model"] = {"name": name, "version": version.version}
     log.info("forecast network kept", extra={"job_id": ctx.job.id, "model": name})

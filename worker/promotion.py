@@ -25,6 +25,7 @@ from forecaster import Forecaster, backtest
 from forecaster.backtest import Evaluation, unseen_points
 from forecaster.errors import ArtifactError, ForecasterError
 from models.errors import StoreError
+from models.job_specs import PromoteSpec as PromoteSpec  # the one typed spec, re-exported
 
 log = logging.getLogger(__name__)
 
@@ -33,31 +34,6 @@ POLICIES: tuple[Policy, ...] = ("never", "always", "if_better")
 # Metrics a promotion may compare; smaller is better for each.
 LOWER_IS_BETTER = frozenset({"mae", "rmse", "smape", "mase", "msis", "pinball"})
 ChampionState = Literal["none", "broken", "not_comparable", "scored"]
-
-
-@dataclass(frozen=True)
-class PromoteSpec:
-    """The ``promote`` block of a training spec."""
-
-    alias: str
-    policy: Policy = "if_better"
-    metric: str = "mase"
-    min_improvement: float = 0.0
-
-    @classmethod
-    def from_spec(cls, raw: dict[str, Any] | None) -> PromoteSpec | None:
-        """Parse the spec's ``promote`` block (None when absent)."""
-        if not raw:
-            return None
-        policy = raw.get("policy", "if_better")
-        if policy not in POLICIES:
-            raise ValueError(f"unknown promotion policy {policy!r}")
-        return cls(
-            alias=str(raw["alias"]),
-            policy=policy,
-            metric=str(raw.get("metric", "mase")),
-            min_improvement=float(raw.get("min_improvement", 0.0)),
-        )
 
 
 @dataclass(frozen=True)

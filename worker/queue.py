@@ -189,13 +189,20 @@ def complete(
 
 
 def fail(
-    session: Session, job: ClaimedJob, now: datetime, error: str, policy: RetryPolicy
+    session: Session,
+    job: ClaimedJob,
+    now: datetime,
+    error: str,
+    policy: RetryPolicy,
+    *,
+    permanent: bool = False,
 ) -> JobStatus:
-    """Record a failed attempt: back to the queue after a backoff, or failed for good.
+    """Record a failed attempt: back to the queue after a backoff, or failed for good
+    (at once when the error is ``permanent``: another attempt would fail the same way).
 
     Returns the job's new status; raises LeaseLostError if we no longer hold it.
     """
-    retry = policy.should_retry(job.attempt, job.max_attempts)
+    retry = not permanent and policy.should_retry(job.attempt, job.max_attempts)
     values: dict[str, Any] = {"error": error[:MAX_ERROR_CHARS], "lease_expires_at": None}
     if retry:
         values.update(

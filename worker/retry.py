@@ -5,7 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
+
+from forecaster.errors import HorizonError, InvalidDataError, NotFittedError
+from models.errors import InvalidInput, NotFound
 from models.settings import Settings
+
+# Failures that another attempt cannot fix: the data or the spec is wrong (or gone). They fail
+# the job at once, with the typed error in words; everything else (a lost database, a full
+# disk, CUDA out of memory, a killed worker) is transient and retried with backoff.
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+    InvalidDataError,
+    HorizonError,
+    NotFittedError,
+    ValidationError,
+    InvalidInput,
+    NotFound,
+)
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether ``error`` would recur on every attempt (so retrying only wastes time)."""
+    return isinstance(error, PERMANENT_ERRORS)
 
 
 @dataclass(frozen=True)

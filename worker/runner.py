@@ -16,10 +16,10 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
-import torch
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecaster.errors import TrainingCancelled
+from forecaster.estimator import resolve_device
 from models.artifacts import ArtifactStore
 from models.db import DatabaseUnavailable, make_engine, make_session_factory, session_scope
 from models.settings import Settings
@@ -29,7 +29,7 @@ from worker.forecasting import FORECAST_LANE, run_forecast_job, warm_up
 from worker.lease import LeaseKeeper
 from worker.process import install_stop_handlers, lower_thread_priority, new_worker_id
 from worker.queue import ClaimedJob, LeaseLostError
-from worker.retry import RetryPolicy
+from worker.retry import RetryPolicy, is_permanent
 from worker.training import JobContext, run_training_job
 
 log = logging.getLogger(__name__)
@@ -38,15 +38,6 @@ HANDLERS: dict[JobKind, Callable[[JobContext], dict[str, Any]]] = {
     JobKind.TRAIN: run_training_job,
     JobKind.FORECAST: run_forecast_job,
 }
-
-
-def resolve_device(setting: str) -> str:
-    """The device this worker trains on: ``auto`` picks CUDA when present."""
-    if setting == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if setting == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("FORECASTER_DEVICE=cuda but no CUDA device is visible")
-    return setting
 
 
 class Worker:
@@ -62,7 +53,7 @@ class Worker:
         """Connect to the configured database and artifact store."""
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
-        self.device = resolve_device(settings.device)
+        self.device = str(resolve_device(settings.device))  # the core's rule, resolved once
         self._sessions = sessions or make_session_factory(make_engine(settings.database_url))
         self.store = ArtifactStore(settings.artifact_dir)
         self.policy = RetryPolicy.from_settings(settings)
@@ -204,13 +195,17 @@ class Worker:
         log.error("job attempt failed", exc_info=exc, extra=self._extra(job, error=error))
         if lease.lost or lease.abort.is_set():
             return
+        permanent = is_permanent(exc)
         try:
             with session_scope(self._sessions) as session:
-                status = queue.fail(session, job, datetime.now(UTC), error, self.policy)
+                status = queue.fail(
+                    session, job, datetime.now(UTC), error, self.policy, permanent=permanent
+                )
         except (LeaseLostError, DatabaseUnavailable) as write_error:
             log.warning("failure not recorded", extra=self._extra(job, error=str(write_error)))
             return
-        log.info("job " + ("requeued" if status == "queued" else "failed"), extra=self._extra(job))
+        outcome = "requeued" if status == "queued" else "failed"
+        log.info(f"job {outcome}", extra=self._extra(job, permanent=permanent))
 
     def _extra(self, job: ClaimedJob, **fields: Any) -> dict[str, Any]:
         return {

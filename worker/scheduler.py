@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.cron import next_due
 from models.db import DatabaseUnavailable, make_engine, make_session_factory, session_scope
 from models.errors import Conflict
+from models.job_specs import TrainJobSpec
 from models.jobs import enqueue
 from models.settings import Settings
 from models.tables import Schedule
@@ -86,7 +87,7 @@ class Scheduler:
         job = enqueue(
             session,
             schedule.model_name,
-            dict(schedule.spec),
+            TrainJobSpec.model_validate(schedule.spec).to_json(),
             max_attempts=self.settings.max_attempts,
             idempotency_key=idempotency_key(schedule_id, due_at),
             schedule_id=schedule_id,

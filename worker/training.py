@@ -27,10 +27,11 @@ from models.artifacts import ArtifactStore, StoredArtifact
 from models.datasets import read_observations
 from models.db import session_scope
 from models.errors import NotFound
+from models.job_specs import PromoteSpec, TrainJobSpec
 from models.registry import list_aliases, register_version, resolve_reference, set_alias
 from worker import queue
 from worker.lease import LeaseKeeper
-from worker.promotion import PromoteSpec, evaluate, recheck
+from worker.promotion import evaluate, recheck
 
 log = logging.getLogger(__name__)
 # Epochs kept in a running job's progress for its loss curves (a few KiB of JSON at most).
@@ -115,20 +116,22 @@ class ProgressReporter:
 
 def run_training_job(ctx: JobContext) -> dict[str, Any]:
     """Train, store and register the version of a "train" job; return the job's result."""
-    job, spec = ctx.job, ctx.job.spec
+    job, spec = ctx.job, TrainJobSpec.model_validate(ctx.job.spec)
     name = job.model_name or ""
     with session_scope(ctx.sessions) as session:
-        df = read_observations(session, spec["dataset"], unique_ids=spec.get("unique_ids"))
-    config = build_config(spec.get("config"), ctx.device)
-    model = _fit(ctx, config, df, spec)
+        df = read_observations(session, spec.dataset, unique_ids=spec.unique_ids)
+    config = build_config(spec.config, ctx.device)
+    model = _fit(ctx, config, df, spec.horizon, spec.freq)
     stored = save_artifact(model, ctx.store)
-    promote = PromoteSpec.from_spec(spec.get("promote"))
+    promote = spec.promote
     record = (
         None if promote is None else evaluate(promote, model, _champion(ctx, name, promote), df)
     )
     with session_scope(ctx.sessions) as session:
         queue.lock(session, job)  # the fence: nothing below commits unless we hold the lease
-        version = register_version(session, name, **version_fields(model, stored, job, spec))
+        version = register_version(
+            session, name, **version_fields(model, stored, job, spec.description, spec.tags)
+        )
         if record is not None:
             current = list_aliases(session, name).get(record["alias"])
             record = {
@@ -169,7 +172,7 @@ def series_frame(series: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _fit(
-    ctx: JobContext, config: ForecastConfig, df: pd.DataFrame, spec: dict[str, Any]
+    ctx: JobContext, config: ForecastConfig, df: pd.DataFrame, horizon: int, freq: str | None
 ) -> Forecaster:
     log.info(
         "training",
@@ -182,8 +185,8 @@ def _fit(
     )
     return Forecaster(config).fit(
         df,
-        horizon=int(spec["horizon"]),
-        freq=spec.get("freq"),
+        horizon=horizon,
+        freq=freq,
         progress=ProgressReporter(ctx.lease),
         should_stop=ctx.lease.should_stop,
     )
@@ -212,7 +215,11 @@ def _champion(
 
 
 def version_fields(
-    model: Forecaster, stored: StoredArtifact, job: queue.ClaimedJob, spec: dict[str, Any]
+    model: Forecaster,
+    stored: StoredArtifact,
+    job: queue.ClaimedJob,
+    description: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ModelVersion columns of a model trained by ``job``."""
     return {
@@ -229,6 +236,6 @@ def version_fields(
         "train_seconds": model.train_seconds,
         "library_versions": jsonable(model.library_versions),
         "job_id": job.id,
-        "description": spec.get("description"),
-        "tags": spec.get("tags") or {},
+        "description": description,
+        "tags": tags or {},
     }

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from api.data_checks import dataset_freq
 from api.deps import SessionDep
 from api.errors import InvalidFieldError, field_of_store_errors
-from api.ingest import infer_dataset_freq, parse_csv, parse_json_rows
+from api.ingest import parse_csv, parse_json_rows
 from api.openapi import request_body
 from api.parquet import PARQUET_MEDIA_TYPE, parse_parquet
 from api.schemas.common import Cursor, DatasetName, Limit, Page
@@ -115,9 +116,16 @@ def get_series(
 
 
 @router.delete("/{dataset}", status_code=204, response_class=Response)
-def delete_dataset(dataset: DatasetName, session: SessionDep) -> Response:
-    """Delete a dataset with all its series and observations."""
-    store.delete_dataset(session, dataset)
+def delete_dataset(
+    dataset: DatasetName,
+    session: SessionDep,
+    force: Annotated[
+        bool, Query(description="Delete even while schedules or aliases depend on it.")
+    ] = False,
+) -> Response:
+    """Delete a dataset with all its series and observations; 409 naming the schedules and
+    aliases that depend on it, unless ``force=true``."""
+    store.delete_dataset(session, dataset, force=force)
     return Response(status_code=204)
 
 
@@ -129,5 +137,5 @@ def _dataset_out(session: Session, summary: DatasetSummary, *, with_freq: bool) 
         points=summary.observations,
         first_ds=summary.first_ds,
         last_ds=summary.last_ds,
-        freq=infer_dataset_freq(session, summary.name) if with_freq and summary.series else None,
+        freq=dataset_freq(session, summary.name) if with_freq and summary.series else None,
     )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.data_checks import check_posted_series
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.forecast_csv import CSV_RESPONSE, csv_answer, wants_csv
@@ -54,7 +55,10 @@ async def forecast(request: Request, services: ServicesDep) -> Response:
 def _parse_and_predict(services: Services, raw: bytes) -> JSONResponse | ForecastRequest:
     """Parse the body; with a model, answer at once (one thread hop for the whole request)."""
     body = ForecastRequest.model_validate_json(raw or b"null")
-    return forecast_with_model(services, body) if body.model is not None else body
+    if body.model is not None:
+        return forecast_with_model(services, body)
+    check_posted_series(body)  # a series that can never train is a 422 now, not a failed job
+    return body
 
 
 def forecast_with_model(services: Services, body: ForecastRequest) -> JSONResponse:
@@ -69,14 +73,16 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
             version.version,
             version.horizon,
         )
+        model = services.model_cache.get(sha256)
         if body.series is not None:
             history = history_frame(body.series)
         else:
             assert body.dataset is not None
-            history = datasets.read_observations(session, body.dataset, unique_ids=body.unique_ids)
+            history = datasets.read_observations(
+                session, body.dataset, unique_ids=body.unique_ids, last=model.min_history
+            )
     if history.empty:
         raise InvalidFieldError("body.dataset", "the dataset has no observations")
-    model = services.model_cache.get(sha256)
     prediction = predict(model, recent(history, model.min_history), body.horizon, trained_horizon)
     forecasts = forecasts_json(prediction, body.quantiles)
     return FastJSONResponse({"model": {"name": name, "version": number}, "forecasts": forecasts})

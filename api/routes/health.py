@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -13,6 +15,7 @@ from api.schemas.common import HealthOut
 from models.errors import DatabaseUnavailable
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
 
 
 @router.get("/healthz", response_model=HealthOut)
@@ -33,7 +36,9 @@ def readyz(services: ServicesDep) -> HealthOut | Response:
             conn.execute(text("SELECT 1"))
         at_head = services.at_head(services.engine) if services.at_head else True
     except (DatabaseUnavailable, SQLAlchemyError) as exc:
-        return problem(503, f"the database is unreachable: {exc}", instance="/readyz")
+        # The route is open: the host, driver and error text go to the log, not the answer.
+        log.warning("readiness check failed", extra={"error": str(exc)})
+        return problem(503, "the database is unreachable", instance="/readyz")
     if not at_head:
         return problem(503, "the database is not at the migration head", instance="/readyz")
     return HealthOut(status="ready")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from api.schemas.models import (
     AliasIn,
     AliasOut,
     BacktestIn,
+    BacktestOut,
     BacktestRunOut,
     ModelOut,
     TrainSpec,
@@ -116,6 +117,13 @@ def archive_version(model: ModelName, version: VersionNumber, session: SessionDe
     return version_out(model, registry.archive_version(session, model, version), [])
 
 
+@router.post("/{model}/versions/{version}/unarchive", response_model=VersionOut)
+def unarchive_version(model: ModelName, version: VersionNumber, session: SessionDep) -> VersionOut:
+    """Restore an archived version: ready again, served as the latest if it is the newest."""
+    restored = registry.unarchive_version(session, model, version)
+    return version_out(model, restored, _aliases_by_version(session, model).get(version, []))
+
+
 @router.put("/{model}/aliases/{alias}", response_model=AliasOut)
 def set_alias(model: ModelName, alias: AliasName, body: AliasIn, session: SessionDep) -> AliasOut:
     """Point ``alias`` at a version (create or move it): this is how a version is promoted."""
@@ -162,7 +170,7 @@ def version_out(model: str, version: ModelVersion, aliases: list[str]) -> Versio
         freq=version.freq,
         config=version.config,
         metrics=version.metrics,
-        backtest=version.backtest,
+        backtest=_backtest_out(version.backtest),
         data_summary=version.data_summary,
         artifact_sha256=version.artifact_sha256,
         artifact_size=version.artifact_size,
@@ -176,3 +184,8 @@ def version_out(model: str, version: ModelVersion, aliases: list[str]) -> Versio
         aliases=sorted(aliases),
         created_at=version.created_at,
     )
+
+
+def _backtest_out(stored: dict[str, Any] | None) -> BacktestOut | None:
+    """The stored backtest JSON as its schema (lax: JSON numbers are stored as they came)."""
+    return None if stored is None else BacktestOut.model_validate(stored, strict=False)

@@ -14,7 +14,7 @@ from api.jobs import check_training_data
 from api.schemas.common import Cursor, Limit, Page
 from api.schemas.schedules import ScheduleIn, ScheduleOut, SchedulePatch
 from models import schedules as store
-from models.cron import next_runs, validate_cron, validate_timezone
+from models.cron import next_runs, validate_schedule, validate_timezone
 from models.tables import Schedule
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
@@ -26,15 +26,14 @@ ScheduleId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Schedule id.")
 @router.post("", status_code=201, response_model=ScheduleOut)
 def create_schedule(body: ScheduleIn, session: SessionDep, response: Response) -> ScheduleOut:
     """Train ``model`` with ``train`` at each due time of ``cron`` in ``timezone``."""
-    check_schedule(body.cron, body.timezone)
+    first = check_schedule(body.cron, body.timezone)
     check_training_data(session, body.train)
-    first = _first_run(body.cron, body.timezone)
     with field_of_store_errors("body"):
         schedule = store.create_schedule(
             session,
             model_name=body.model,
             cron=body.cron,
-            spec=body.train.to_job_spec(),
+            spec=body.train.to_job_spec().to_json(),
             timezone=body.timezone,
             enabled=body.enabled,
             next_run_at=first,
@@ -84,26 +83,29 @@ def _changes(session: Session, current: Schedule, body: SchedulePatch) -> dict[s
         changes["enabled"] = body.enabled
     if body.train is not None:
         check_training_data(session, body.train)
-        changes["spec"] = body.train.to_job_spec()
+        changes["spec"] = body.train.to_job_spec().to_json()
     if body.cron is not None or body.timezone is not None:
         cron = body.cron or current.cron
         timezone = body.timezone or current.timezone
-        check_schedule(cron, timezone)
-        changes.update(cron=cron, timezone=timezone, next_run_at=_first_run(cron, timezone))
+        first = check_schedule(cron, timezone)
+        changes.update(cron=cron, timezone=timezone, next_run_at=first)
     return changes
 
 
-def check_schedule(cron: str, timezone: str) -> None:
-    """422 naming the field when the cron expression or the time zone is not valid."""
-    with field_of_store_errors("body.cron"):
-        validate_cron(cron)
+def check_schedule(cron: str, timezone: str) -> datetime:
+    """The first due time; 422 naming the field when the cron expression is not valid or
+    never fires, or the time zone is not known."""
     with field_of_store_errors("body.timezone"):
         validate_timezone(timezone)
+    with field_of_store_errors("body.cron"):
+        return validate_schedule(cron, timezone, datetime.now(UTC))
 
 
-def _first_run(cron: str, timezone: str) -> datetime | None:
-    runs = next_runs(cron, timezone, datetime.now(UTC), count=1)
-    return runs[0] if runs else None
+def _upcoming(schedule: Schedule) -> list[datetime]:
+    """The next due times; none while the schedule is disabled (it will not run)."""
+    if not schedule.enabled:
+        return []
+    return next_runs(schedule.cron, schedule.timezone, datetime.now(UTC), NEXT_RUNS)
 
 
 def schedule_out(schedule: Schedule) -> ScheduleOut:
@@ -117,7 +119,7 @@ def schedule_out(schedule: Schedule) -> ScheduleOut:
         enabled=schedule.enabled,
         next_run_at=schedule.next_run_at,
         last_run_at=schedule.last_run_at,
-        next_runs=next_runs(schedule.cron, schedule.timezone, datetime.now(UTC), NEXT_RUNS),
+        next_runs=_upcoming(schedule),
         created_at=schedule.created_at,
         updated_at=schedule.updated_at,
     )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from models.names import ALIAS_PATTERN_TEXT, NAME_PATTERN_TEXT
 
 T = TypeVar("T")
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+NAME_PATTERN = NAME_PATTERN_TEXT
 NAME_HELP = "1-200 characters: letters, digits, '.', '_' and '-', starting with a letter or digit."
-ALIAS_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+ALIAS_PATTERN = ALIAS_PATTERN_TEXT
 ALIAS_HELP = "1-64 characters: letters, digits, '_' and '-', starting with a letter."
 
 DatasetName = Annotated[str, Path(pattern=NAME_PATTERN, description=NAME_HELP)]
@@ -21,14 +24,49 @@ VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="Version num
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Cursor = Annotated[
     str | None,
-    Query(max_length=512, description="Opaque cursor from the previous page's next_cursor."),
+    Query(
+        max_length=512,
+        description="Opaque cursor from the previous page's next_cursor; empty: the first page.",
+    ),
+]
+
+# Timestamps the service can store and forecast from (pandas' nanosecond range, whole days).
+MIN_TIMESTAMP = datetime(1677, 9, 22, tzinfo=UTC)
+MAX_TIMESTAMP = datetime(2262, 4, 11, tzinfo=UTC)
+TIMESTAMP_HELP = "ISO 8601 timestamp (UTC if no offset), from 1677-09-22 to before 2262-04-11."
+# PostgreSQL text cannot hold NUL; every request carrying one is refused (422), so say so.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def _in_range(value: datetime) -> datetime:
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not MIN_TIMESTAMP <= aware < MAX_TIMESTAMP:
+        raise ValueError(
+            f"timestamp {value.isoformat()} is outside the supported range "
+            f"{MIN_TIMESTAMP.date()} to {MAX_TIMESTAMP.date()}"
+        )
+    return value
+
+
+# Lax on purpose: JSON has no timestamp type, so a timestamp arrives as a string.
+Timestamp = Annotated[
+    datetime,
+    Field(
+        strict=False,
+        json_schema_extra={
+            "formatMinimum": MIN_TIMESTAMP.isoformat(),
+            "formatExclusiveMaximum": MAX_TIMESTAMP.isoformat(),
+        },
+    ),
+    AfterValidator(_in_range),
 ]
 
 
 class Schema(BaseModel):
-    """Base of the API schemas: unknown fields are refused, so typos are reported."""
+    """Base of the API schemas: unknown fields are refused, so typos are reported, and values
+    are strict (no ``"12"`` for a number, no ``true`` for 1.0, no ``"yes"`` for a boolean)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Page(Schema, Generic[T]):

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from api.schemas.common import Schema
+from api.schemas.common import NO_NUL_PATTERN, TIMESTAMP_HELP, Schema, Timestamp
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-UniqueId = Annotated[str, Field(min_length=1, max_length=200)]
+UniqueId = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
 UNIQUE_ID_HELP = "The series' identifier (1-200 characters)."
 
 
@@ -18,7 +18,7 @@ class ObservationRow(Schema):
     """One observation in long format (the pandas/Nixtla convention)."""
 
     unique_id: UniqueId = Field(description=UNIQUE_ID_HELP)
-    ds: datetime = Field(description="ISO 8601 timestamp; without an offset it is taken as UTC.")
+    ds: Timestamp = Field(description=TIMESTAMP_HELP)
     y: FiniteFloat = Field(description="The observed value (a finite number).")
 
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from api.schemas.common import Schema
+from api.schemas.common import TIMESTAMP_HELP, Schema, Timestamp
 from api.schemas.datasets import UNIQUE_ID_HELP, FiniteFloat, UniqueId
 from api.schemas.models import MAX_HORIZON, Name
 from forecaster import ForecastConfig
+from models.names import REFERENCE_PATTERN_TEXT
 from models.settings import MAX_WAIT_SECONDS
 
-MODEL_REF_PATTERN = (
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}(@([0-9]{1,9}|[A-Za-z][A-Za-z0-9_-]{0,63}))?$"
-)
+MODEL_REF_PATTERN = REFERENCE_PATTERN_TEXT
 Quantile = Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
@@ -23,7 +21,7 @@ class SeriesIn(Schema):
     """One series' history: timestamps and values of equal length, oldest first."""
 
     unique_id: UniqueId = Field(description=UNIQUE_ID_HELP)
-    ds: list[datetime] = Field(min_length=1, description="ISO 8601 timestamps (UTC if no offset).")
+    ds: list[Timestamp] = Field(min_length=1, description=TIMESTAMP_HELP)
     y: list[FiniteFloat] = Field(min_length=1, description="Values, one per timestamp.")
 
     @model_validator(mode="after")

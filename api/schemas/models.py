@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from api.schemas.common import ALIAS_PATTERN, NAME_PATTERN, Schema
+from api.schemas.common import Schema
 from forecaster import ForecastConfig
+from models.job_specs import MAX_HORIZON, Name, PromoteSpec, Tags, TrainJobSpec
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=200)]
-Alias = Annotated[str, Field(pattern=ALIAS_PATTERN, max_length=64)]
-MAX_HORIZON = 10_000
 MAX_BACKTEST_WINDOWS = 20
 
-
-class PromoteSpec(Schema):
-    """What to do with the version a training job registers."""
-
-    alias: Alias = Field(default="production", description="The alias to move.")
-    policy: Literal["never", "always", "if_better"] = Field(
-        default="if_better", description="never, always, or if_better (beats the champion)."
-    )
-    metric: Literal["mae", "rmse", "smape", "mase", "msis"] = Field(
-        default="mase", description="The metric that decides if_better."
-    )
-    min_improvement: float = Field(
-        default=0.0, ge=0.0, le=1.0, description="Relative improvement if_better requires."
-    )
+__all__ = ["MAX_HORIZON", "Name", "PromoteSpec", "TrainSpec"]
 
 
 class TrainSpec(Schema):
@@ -64,19 +49,17 @@ class TrainSpec(Schema):
     description: str | None = Field(
         default=None, max_length=2000, description="Free text kept with the version."
     )
-    tags: (
-        dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=500)]] | None
-    ) = Field(default=None, max_length=50, description="Key-value labels kept with the version.")
+    tags: Tags | None = Field(
+        default=None, max_length=50, description="Key-value labels kept with the version."
+    )
 
-    def to_job_spec(self) -> dict[str, Any]:
-        """The job spec stored in ``Job.spec`` (only the config fields the caller set)."""
-        spec = self.model_dump(mode="json", exclude={"config"}, exclude_none=True)
-        spec.setdefault("freq", None)
-        spec.setdefault("unique_ids", None)
-        spec["config"] = (
-            self.config.model_dump(mode="json", exclude_unset=True) if self.config else None
+    def to_job_spec(self) -> TrainJobSpec:
+        """The job's typed spec (only the config fields the caller set)."""
+        config = self.config.model_dump(mode="json", exclude_unset=True) if self.config else None
+        return TrainJobSpec(
+            **{name: getattr(self, name) for name in TrainJobSpec.model_fields if name != "config"},
+            config=config,
         )
-        return spec
 
 
 class ModelOut(Schema):

@@ -68,6 +68,8 @@ class ScheduleOut(Schema):
     enabled: bool = Field(description="Whether it queues jobs.")
     next_run_at: datetime | None = Field(default=None, description="Next due time (UTC).")
     last_run_at: datetime | None = Field(default=None, description="Last time it queued a job.")
-    next_runs: list[datetime] = Field(description="The next few due times (UTC).")
+    next_runs: list[datetime] = Field(
+        description="The next few due times (UTC); empty while disabled."
+    )
     created_at: datetime = Field(description="When it was created.")
     updated_at: datetime | None = Field(default=None, description="Last change.")

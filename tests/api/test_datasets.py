@@ -129,12 +129,13 @@ def test_bad_json_rows_are_a_422_naming_the_field(
     assert response.json()["errors"][0]["field"] == field
 
 
-def test_unsupported_media_type_is_a_422(client: TestClient) -> None:
+def test_unsupported_media_type_is_a_415(client: TestClient) -> None:
     response = client.put(
         "/v1/datasets/x/observations", content=b"<xml/>", headers={"content-type": "text/xml"}
     )
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "header.content-type"
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "text/csv" in response.json()["detail"]
 
 
 def test_bad_dataset_name_is_a_422(client: TestClient) -> None:

@@ -22,6 +22,7 @@ from tests.api.conftest import (
     TrainedModel,
     make_settings,
     register,
+    series_frame,
     series_payload,
 )
 from worker.runner import Worker
@@ -177,7 +178,7 @@ def test_stored_model_path_writes_nothing_and_caches(
 
 
 def test_without_a_model_answers_202_with_the_job(client: TestClient) -> None:
-    series = [{"unique_id": "a", "ds": ["2024-01-01T00:00:00Z"], "y": [1.0]}]
+    series = series_payload(series_frame(n_series=1, points=48))
     response = _forecast(client, horizon=2, series=series, wait_seconds=0)
     assert response.status_code == 202
     job = response.json()

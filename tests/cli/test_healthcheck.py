@@ -31,3 +31,11 @@ def test_healthcheck_fails_when_the_database_is_unreachable() -> None:
     result = _run("healthcheck", url="postgresql+psycopg://postgres@127.0.0.1:1/nothing")
     assert result.returncode == 1
     assert "cannot reach the database" in result.stderr
+
+
+def test_worker_and_scheduler_refuse_a_database_not_at_head(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    for command in ("worker", "scheduler"):
+        result = _run(command, url=url)
+        assert result.returncode == 1, command
+        assert "forecaster migrate" in result.stderr, command

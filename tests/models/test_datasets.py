@@ -15,11 +15,15 @@ from models.datasets import (
     get_dataset_summary,
     list_datasets,
     read_observations,
+    series_spans,
     upsert_observations,
 )
-from models.errors import InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound
+from models.jobs import enqueue
+from models.registry import register_version, set_alias
+from models.schedules import create_schedule
 from models.tables import Observation, Series
-from tests.models.conftest import unique_name
+from tests.models.conftest import unique_name, version_fields
 
 
 def frame(
@@ -158,3 +162,48 @@ def test_summary_list_and_delete(session: Session) -> None:
         .where(Series.id.is_(None))
     )
     assert orphans == 0
+
+
+def test_read_only_the_last_points_of_each_series(session: Session) -> None:
+    name = unique_name("d")
+    df = frame({"a": [float(i) for i in range(10)], "b": [1.0, 2.0]})
+    upsert_observations(session, name, df)
+    tail = read_observations(session, name, last=3)
+    assert tail["unique_id"].tolist() == ["a", "a", "a", "b", "b"]
+    assert tail["y"].tolist() == [7.0, 8.0, 9.0, 1.0, 2.0]
+    assert tail["ds"].iloc[2] == pd.Timestamp("2024-01-01 09:00")
+    bounded = read_observations(session, name, unique_ids=["a"], end="2024-01-01 04:00", last=2)
+    assert bounded["y"].tolist() == [3.0, 4.0]
+    with pytest.raises(InvalidInput):
+        read_observations(session, name, last=0)
+
+
+def test_series_spans_count_and_bound_each_series(session: Session) -> None:
+    name = unique_name("d")
+    upsert_observations(session, name, frame({"b": [1.0, 2.0, 3.0], "a": [5.0]}))
+    spans = series_spans(session, name)
+    assert spans["unique_id"].tolist() == ["a", "b"]
+    assert spans["points"].tolist() == [1, 3]
+    assert spans["last"].tolist() == [
+        pd.Timestamp("2024-01-01 00:00"),
+        pd.Timestamp("2024-01-01 02:00"),
+    ]
+    assert series_spans(session, name, unique_ids=["b"])["points"].tolist() == [3]
+
+
+def test_a_dataset_in_use_is_deleted_only_by_force(session: Session) -> None:
+    name = unique_name("d")
+    model = unique_name("m")
+    upsert_observations(session, name, frame({"a": [1.0, 2.0, 3.0]}))
+    spec = {"dataset": name, "horizon": 1}
+    job = enqueue(session, model, spec, max_attempts=1)
+    version = register_version(session, model, **version_fields(job_id=job.id))
+    set_alias(session, model, "production", version.version)
+    schedule = create_schedule(session, model_name=model, cron="0 * * * *", spec=spec)
+    with pytest.raises(Conflict) as refused:
+        delete_dataset(session, name)
+    assert f"schedule {schedule.id}" in str(refused.value)
+    assert f"model {model}@production" in str(refused.value)
+    delete_dataset(session, name, force=True)
+    with pytest.raises(NotFound):
+        read_observations(session, name)

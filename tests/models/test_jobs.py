@@ -13,6 +13,7 @@ from models.jobs import (
     count_by_status,
     enqueue,
     get_job,
+    get_status,
     list_jobs,
     queue_depth,
     request_cancel,
@@ -111,3 +112,12 @@ def test_counts_and_queue_depth(session: Session) -> None:
     assert after["queued"] == before["queued"] + 2
     assert after["cancelled"] == before["cancelled"] + 1
     assert queue_depth(session) == depth + 1
+
+
+def test_get_status_reads_only_the_status(session: Session) -> None:
+    job = enqueue(session, unique_name(), {"dataset": "d", "horizon": 1}, max_attempts=1)
+    assert get_status(session, job.id) == JobStatus.QUEUED
+    request_cancel(session, job.id)
+    assert get_status(session, job.id) == JobStatus.CANCELLED
+    with pytest.raises(NotFound):
+        get_status(session, 2**62)

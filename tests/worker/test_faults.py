@@ -148,20 +148,51 @@ def test_cancel_a_queued_and_a_running_job(
     assert versions(sessions, "m") == []
 
 
-def test_a_failing_job_is_retried_with_backoff_then_failed_with_its_error(
-    sessions: sessionmaker[Session], procs: Processes
+def test_a_transient_failure_is_retried_with_backoff_then_failed_with_its_error(
+    sessions: sessionmaker[Session], pg_db: str, tmp_path: Path
 ) -> None:
-    add_dataset(sessions, "d", length=40)
-    job_id = add_train_job(sessions, "m", "d", TINY, horizon=200, max_attempts=3)
-    procs.start("worker")
-    done = wait_for(lambda: job_in(sessions, job_id, *DONE), what="job failed")
+    # The artifact store cannot be written (its root is a file): an environment fault that
+    # another attempt, or another worker, may not meet.
+    blocked = tmp_path / "blocked-artifacts"
+    blocked.write_text("not a directory")
+    launcher = Processes(tmp_path, service_env(pg_db, blocked))
+    try:
+        add_dataset(sessions, "d", length=40)
+        job_id = add_train_job(sessions, "m", "d", TINY, horizon=2, max_attempts=3)
+        launcher.start("worker")
+        done = wait_for(lambda: job_in(sessions, job_id, *DONE), what="job failed")
+        logs = launcher.logs()
+    finally:
+        launcher.close()
     assert done.status == JobStatus.FAILED
     assert done.attempts == 3
     assert done.error
     assert "Error" in done.error  # the exception's type and message are kept
     assert done.finished_at is not None
-    assert procs.logs().count("job requeued") == 2
+    assert logs.count("job requeued") == 2
     assert versions(sessions, "m") == []
+
+
+@pytest.mark.parametrize(
+    ("horizon", "freq", "error"),
+    [(200, None, "InvalidDataError"), (2, "bogus", "InvalidDataError")],
+)
+def test_a_data_or_spec_error_fails_at_once_without_retries(
+    sessions: sessionmaker[Session],
+    procs: Processes,
+    horizon: int,
+    freq: str | None,
+    error: str,
+) -> None:
+    add_dataset(sessions, "d", length=40)
+    job_id = add_train_job(sessions, "m", "d", TINY, horizon=horizon, max_attempts=3, freq=freq)
+    procs.start("worker")
+    done = wait_for(lambda: job_in(sessions, job_id, *DONE), what="job failed")
+    assert done.status == JobStatus.FAILED
+    assert done.attempts == 1
+    assert done.error is not None
+    assert done.error.startswith(error)
+    assert "job requeued" not in procs.logs()
 
 
 def test_if_better_promotion_keeps_a_worse_challenger_and_promotes_a_better_one(

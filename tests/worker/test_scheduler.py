@@ -16,7 +16,7 @@ from models.tables import Job, JobStatus, Schedule
 from tests.worker.conftest import T0
 from worker.scheduler import Scheduler, idempotency_key
 
-SPEC = {"dataset": "d", "horizon": 2}
+SPEC = {"dataset": "d", "horizon": 2, "freq": None, "unique_ids": None, "config": None}
 
 
 def add_schedule(sessions: sessionmaker[Session], cron: str = "*/10 * * * *", **fields: Any) -> int:

@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecaster import EpochProgress
+from forecaster.estimator import resolve_device
 from models.db import session_scope
 from models.jobs import enqueue
 from models.registry import resolve_reference
 from models.settings import Settings
 from models.tables import JobKind, JobStatus
 from tests.worker.procs import TINY, add_dataset, add_train_job, job, versions
-from worker.runner import Worker, resolve_device
+from worker.runner import Worker
 from worker.training import ProgressReporter, series_frame
 
 
@@ -46,8 +47,8 @@ def test_series_frame_reads_inline_series() -> None:
 
 
 def test_resolve_device() -> None:
-    assert resolve_device("cpu") == "cpu"
-    assert resolve_device("auto") in {"cpu", "cuda"}
+    assert str(resolve_device("cpu")) == "cpu"
+    assert str(resolve_device("auto")) in {"cpu", "cuda"}
 
 
 @pytest.mark.slow
