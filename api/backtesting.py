@@ -31,6 +31,6 @@ def run_backtest(services: Services, model: str, version: int, body: BacktestIn)
             f"{exc}: version {version} trained on every point of {body.dataset!r} up to "
             f"{exc.cutoff}; add newer observations to backtest it"
         ) from exc
-    return BacktestRunOut.model_validate(
-        {**report, "model": model, "version": version, "dataset": body.dataset}
+    return BacktestRunOut.model_validate(  # lax: the report's timestamps are ISO strings
+        {**report, "model": model, "version": version, "dataset": body.dataset}, strict=False
     )

@@ -16,6 +16,7 @@ from api.errors import InvalidFieldError
 from api.forecasting import history_frame
 from api.schemas.forecast import ForecastRequest
 from api.schemas.models import TrainSpec
+from forecaster import ForecastConfig
 from forecaster.calendar import parse_freq, step_seconds
 from forecaster.data import prepare
 from forecaster.errors import HorizonError, InvalidDataError
@@ -61,8 +62,13 @@ def check_train_spec(session: Session, body: TrainSpec) -> None:
         span = (spans["last"] - spans["first"]).dt.total_seconds() / steps
         grid_points = span.round().astype("int64") + 1
         shortest = int(grid_points.idxmin())
+        windows = (body.config or ForecastConfig()).backtest_windows
         check_length(
-            str(spans.at[shortest, "unique_id"]), int(grid_points[shortest]), freq, body.horizon
+            str(spans.at[shortest, "unique_id"]),
+            int(grid_points[shortest]),
+            freq,
+            body.horizon,
+            windows,
         )
         check_future(pd.Timestamp(spans["last"].max()), freq, body.horizon)
     except (InvalidDataError, HorizonError) as exc:
@@ -83,5 +89,7 @@ def check_posted_series(body: ForecastRequest) -> None:
     """InvalidDataError (naming the series) or HorizonError when the posted series cannot
     train for the requested horizon: the answers the worker would reach after a job."""
     assert body.series is not None
-    fill = body.config.fill if body.config is not None else "interpolate"
-    check_trainable(history_frame(body.series), body.horizon, body.freq, fill)
+    config = body.config or ForecastConfig()
+    check_trainable(
+        history_frame(body.series), body.horizon, body.freq, config.fill, config.backtest_windows
+    )

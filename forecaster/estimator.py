@@ -28,6 +28,7 @@ from forecaster.errors import (
     InvalidDataError,
     NotFittedError,
 )
+from forecaster.feasibility import check_length
 from forecaster.nets import NetSpec, QuantileRNN, count_parameters
 from forecaster.predict import forecast_frame, forecast_panel
 from forecaster.progress import StderrProgress
@@ -286,17 +287,9 @@ def _cutoffs(body: dict[str, Any], tail: Panel) -> dict[str, pd.Timestamp]:
 def _training_part(config: ForecastConfig, panel: Panel, horizon: int) -> Panel:
     """Every series without its last ``backtest_windows`` x ``horizon`` points (its backtest);
     each must keep a minimal input and the validation horizon."""
-    windows = config.backtest_windows
-    held_out = windows * horizon
-    floor = min_lookback(seasonality(panel.freq).season, horizon) + horizon
     for uid, length in zip(panel.ids, panel.lengths, strict=True):
-        if length < floor + held_out:
-            why = f"{floor} to train and validate"
-            if held_out:
-                why += f" + {held_out} for backtest_windows={windows} (0 uses every point)"
-            reason = f"{length} points; training (horizon {horizon}) needs at least "
-            raise InvalidDataError(reason + f"{floor + held_out}: {why}", uid)
-    return panel.cut(held_out)
+        check_length(uid, int(length), panel.freq, horizon, config.backtest_windows)
+    return panel.cut(config.backtest_windows * horizon)
 
 
 def _check_horizon(horizon: int) -> None:

@@ -1,12 +1,14 @@
-"""Forecasts for posted series: a quick network checked on its own held-out window, or a baseline.
+"""Forecasts for posted series: a quick network checked on its own held-out backtest, or a
+baseline.
 
-``quick_forecast`` trains on every series minus its last ``horizon`` points (the held-out
-window: neither training nor early stopping sees it), scores the network and the baseline on
-that window, and answers with the network's forecast from the full history only where it does
-not lose on MASE. Otherwise the answer is the baseline's forecast (seasonal naive; naive where no
-season is known) with intervals from the baseline's own in-sample residual quantiles, and it
-says so in ``fallback``. The network is global: trained on the shortened series, it forecasts
-from the full ones without retraining, so the check costs one extra forward pass.
+``quick_forecast`` fits with the core's held-out backtest (the last ``backtest_windows``
+horizons of every series: neither training nor early stopping sees them, see
+``Forecaster.fit``) and answers with the network's forecast from the full history only where its
+backtest MASE is not worse than the baseline's on the identical windows. Otherwise the answer is
+the baseline's forecast (seasonal naive; naive where no season is known) with intervals from the
+baseline's own in-sample residual quantiles, and it says so in ``fallback``. The network is
+global: it forecasts from the full series without retraining, so the check costs nothing beyond
+the backtest every version carries anyway.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from forecaster.baselines import seasonal_naive
 from forecaster.calendar import seasonality
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, model_levels
 from forecaster.data import FillPolicy, prepare
-from forecaster.errors import InvalidDataError
 from forecaster.estimator import Forecaster
 from forecaster.predict import forecast_frame
 from forecaster.records import forecast_records
@@ -56,49 +57,37 @@ def quick_forecast(
     progress: Callable[[EpochProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> QuickAnswer:
-    """Train on ``df`` minus each series' last ``horizon`` points, check, forecast (see module)."""
-    prepare(df, freq, config.fill)  # content errors are reported on the data as posted
-    try:
-        model = Forecaster(config).fit(
-            held_out_training(df, horizon), horizon, freq, progress, should_stop
-        )
-    except InvalidDataError as exc:  # too short once the held-out window is set aside
-        note = f"{exc.reason} after the last {horizon} points are held out to check the network"
-        raise InvalidDataError(note, exc.series) from exc
-    check = network_vs_baseline(model, df)
-    model.metrics = check["scores"]  # the honest scores are what a saved version reports
-    if check["network_wins"]:
-        prediction = model.predict(df, horizon)
-        return QuickAnswer(prediction, "network", None, check, model)
+    """Fit with a held-out backtest, check it against the baseline, forecast (see module)."""
+    model = Forecaster(config).fit(df, horizon, freq, progress, should_stop)
+    check = network_vs_baseline(model)
+    if check is None or check["network_wins"]:
+        return QuickAnswer(model.predict(df, horizon), "network", None, check, model)
     method, prediction = baseline_forecast(df, horizon, config.quantiles, model.freq, config.fill)
     fallback = {"method": method, "reason": "lost_to_baseline"}
     return QuickAnswer(prediction, method, fallback, check, model)
 
 
-def held_out_training(df: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """``df`` without each series' last ``horizon`` rows (at least ``horizon`` steps)."""
-    ordered = df.sort_values(["unique_id", "ds"], kind="stable")
-    return ordered.groupby("unique_id", sort=False).head(-horizon).reset_index(drop=True)
+def network_vs_baseline(model: Forecaster) -> dict[str, Any] | None:
+    """The network's held-out backtest against the baseline's on the identical windows.
 
-
-def network_vs_baseline(model: Forecaster, df: pd.DataFrame) -> dict[str, Any]:
-    """Score ``model`` and seasonal naive on the last horizon of ``df`` (held out of training).
-
-    Compares mean MASE (mean MAE where every series is flat and MASE undefined); the network
-    wins ties. A small function on purpose: the general held-out backtest can replace
-    ``model.score`` here without changing the answer's shape.
+    Compares overall MASE (MAE where every series is flat and MASE undefined); the network wins
+    ties. None when the config turned the backtest off (``backtest_windows=0``): nothing to check.
     """
-    scores = model.score(df, n_windows=1)
-    metric = "mase" if _finite(scores.get("mase")) else "mae"
-    network, baseline = scores.get(metric), scores["seasonal_naive"].get(metric)
+    report = model.backtest_report
+    if report is None:
+        return None
+    method = baseline_method(model.season)
+    ours, theirs = report["metrics"], report["baselines"][method]
+    metric = "mase" if _finite(ours.get("mase")) and _finite(theirs.get("mase")) else "mae"
+    network, baseline = ours.get(metric), theirs.get(metric)
     wins = _finite(network) and (not _finite(baseline) or network <= baseline)
     return {
         "metric": metric,
         "network": network,
         "baseline": baseline,
-        "baseline_method": baseline_method(model.season),
+        "baseline_method": method,
         "network_wins": bool(wins),
-        "scores": scores,
+        "windows": len(report["windows"]),
     }
 
 
@@ -161,13 +150,10 @@ def _lag_quantiles(history: np.ndarray, k: int, lag: int, levels: tuple[float, .
 
 def answer_record(answer: QuickAnswer) -> dict[str, Any]:
     """The JSON-ready answer: ``method``, ``fallback``, ``held_out`` scores and ``forecasts``."""
-    held_out = None
-    if answer.held_out is not None:
-        held_out = {k: v for k, v in answer.held_out.items() if k != "scores"}
     return {
         "method": answer.method,
         "fallback": answer.fallback,
-        "held_out": held_out,
+        "held_out": answer.held_out,
         "forecasts": forecast_records(answer.prediction),
     }
 

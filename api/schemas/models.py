@@ -78,64 +78,79 @@ class MetricsOut(Schema):
     scaled by each series' in-sample seasonal naive error), MSIS of the widest interval and the
     empirical coverage of every central interval ("0.8", "0.95")."""
 
-    mae: float | None = None
-    rmse: float | None = None
-    smape: float | None = None
-    mase: float | None = None
-    pinball: float | None = None
-    msis: float | None = None
-    coverage: dict[str, float | None] = Field(default_factory=dict)
+    mae: float | None = Field(default=None, description="Mean absolute error.")
+    rmse: float | None = Field(default=None, description="Root mean squared error.")
+    smape: float | None = Field(default=None, description="Symmetric MAPE, in percent (M4).")
+    mase: float | None = Field(
+        default=None, description="MAE scaled by the in-sample seasonal naive MAE."
+    )
+    pinball: float | None = Field(
+        default=None, description="Pinball loss averaged over the quantiles, scaled as MASE."
+    )
+    msis: float | None = Field(default=None, description="Mean scaled interval score (M4).")
+    coverage: dict[str, float | None] = Field(
+        default_factory=dict, description="Share of actuals inside each central interval."
+    )
 
 
 class BaselinesOut(Schema):
     """The same metrics for the baselines, on the identical windows."""
 
-    seasonal_naive: MetricsOut
-    naive: MetricsOut
+    seasonal_naive: MetricsOut = Field(description="Seasonal naive on the same points.")
+    naive: MetricsOut = Field(description="Naive (last value) on the same points.")
 
 
 class SkillOut(Schema):
     """1 - MASE / MASE(seasonal naive): above 0 beats the baseline."""
 
-    mase: float | None = None
+    mase: float | None = Field(default=None, description="1 - MASE / MASE(seasonal naive).")
 
 
 class BacktestWindowOut(Schema):
     """One rolling origin: the last timestamp before it and its metrics."""
 
-    cutoff: datetime
+    cutoff: datetime = Field(description="The last timestamp before the window (UTC).")
     points_from_end: int = Field(description="Points the window holds back from each series' end.")
-    metrics: MetricsOut
-    baselines: BaselinesOut
-    skill: SkillOut
+    metrics: MetricsOut = Field(description="The version's accuracy on this window.")
+    baselines: BaselinesOut = Field(description="The baselines on this window.")
+    skill: SkillOut = Field(description="Skill against seasonal naive on this window.")
 
 
 class BacktestOut(Schema):
     """A held-out backtest: windows no training target or early stopping touched."""
 
-    windows: list[BacktestWindowOut]
-    metrics: MetricsOut
+    windows: list[BacktestWindowOut] = Field(description="Each rolling origin, oldest first.")
+    metrics: MetricsOut = Field(description="Accuracy over every window.")
     by_step: dict[str, list[float | None]] = Field(description="Each metric by horizon step.")
-    baselines: BaselinesOut
-    skill: SkillOut
-    steps: int | None = None
-    series: int | None = None
+    baselines: BaselinesOut = Field(description="The baselines over every window.")
+    skill: SkillOut = Field(description="Skill against seasonal naive over every window.")
+    steps: int | None = Field(default=None, description="Horizon steps scored per window.")
+    series: int | None = Field(default=None, description="Series scored.")
 
 
 class BacktestIn(Schema):
     """The body of ``POST /v1/models/{model}/versions/{version}/backtest``."""
 
-    dataset: Name
-    n_windows: int = Field(default=2, ge=1, le=MAX_BACKTEST_WINDOWS)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"dataset": "demand", "n_windows": 2}]}
+    )
+
+    dataset: Name = Field(description="The dataset whose newest points score the version.")
+    n_windows: int = Field(
+        default=2,
+        ge=1,
+        le=MAX_BACKTEST_WINDOWS,
+        description="Rolling origins of one horizon each, after the training cut-off.",
+    )
 
 
 class BacktestRunOut(BacktestOut):
     """A stored version scored on a dataset's windows after its training cut-off."""
 
-    model: str
-    version: int
-    dataset: str
-    training_cutoff: datetime
+    model: str = Field(description="Model name.")
+    version: int = Field(description="Version number.")
+    dataset: str = Field(description="The dataset scored.")
+    training_cutoff: datetime = Field(description="The last point the version trained on.")
 
 
 class VersionOut(Schema):

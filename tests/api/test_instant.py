@@ -14,7 +14,7 @@ from tests.api.conftest import TestClient, make_settings, series_frame, series_p
 
 
 def _series() -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    history = series_frame(n_series=2, points=96)
+    history = series_frame(n_series=2, points=144)
     return history, series_payload(history)
 
 

@@ -11,7 +11,6 @@ from forecaster.quick import (
     answer_record,
     baseline_forecast,
     deadline_answer,
-    held_out_training,
     quick_forecast,
     residual_quantiles,
 )
@@ -34,14 +33,6 @@ def test_the_callers_config_overrides_the_sizing() -> None:
     assert config.hidden_size == 8
     assert config.time_budget_s is None
     assert config.ensemble == 1  # still sized where the caller said nothing
-
-
-def test_held_out_training_drops_each_series_last_horizon() -> None:
-    df = seasonal_frame(n_series=2, length=50)
-    kept = held_out_training(df.sample(frac=1.0, random_state=0), 6)
-    assert kept.groupby("unique_id").size().to_dict() == {"s0": 44, "s1": 51}  # 50 and 57
-    last = df.groupby("unique_id")["ds"].max() - pd.Timedelta(hours=6)
-    assert (kept.groupby("unique_id")["ds"].max() == last).all()
 
 
 def test_baseline_quantiles_are_the_in_sample_errors_at_each_reach() -> None:
@@ -85,7 +76,10 @@ def test_a_network_that_loses_on_the_held_out_window_is_replaced_by_the_baseline
     _, baseline = baseline_forecast(df, 6, TINY.quantiles)
     pd.testing.assert_frame_equal(answer.prediction, baseline)
     assert answer.model is not None
-    assert answer.model.metrics["seasonal_naive"]["mae"] == pytest.approx(0.0, abs=1e-9)
+    assert answer.model.backtest_report is not None  # the check is the version's own backtest
+    assert answer.held_out["windows"] == TINY.backtest_windows
+    baselines = answer.model.backtest_report["baselines"]
+    assert baselines["seasonal_naive"]["mae"] == pytest.approx(0.0, abs=1e-9)
 
 
 @pytest.mark.slow
@@ -107,7 +101,7 @@ def test_a_network_that_wins_answers_from_the_full_history() -> None:
 
 
 def test_series_too_short_to_hold_out_a_window_are_refused_with_the_reason() -> None:
-    df = seasonal_frame(n_series=1, length=30)  # 18 points to train on; 24 needed
-    with pytest.raises(InvalidDataError, match="held out to check the network") as raised:
+    df = seasonal_frame(n_series=1, length=30)  # 6 points to train on once 2 x 12 are held out
+    with pytest.raises(InvalidDataError, match="backtest_windows") as raised:
         quick_forecast(df, 12, TINY)
     assert raised.value.series == "s0"

@@ -106,7 +106,7 @@ def test_a_version_that_loses_to_seasonal_naive_is_refused() -> None:
     assert report is not None
     ours, naive = report["metrics"]["mase"], report["baselines"]["seasonal_naive"]["mase"]
     assert ours > naive  # first: it does lose on its windows
-    record = promotion.evaluate(PromoteSpec("production"), loser, None, frame)
+    record = promotion.evaluate(PromoteSpec(alias="production"), loser, None, frame)
     assert (record["promoted"], record["outcome"]) == (False, "refused_baseline")
     assert record["challenger"]["mase"] == ours
     assert record["challenger"]["seasonal_naive_mase"] == naive
@@ -116,7 +116,7 @@ def test_a_version_that_loses_to_seasonal_naive_is_refused() -> None:
 
 
 def test_a_first_version_that_beats_seasonal_naive_is_promoted(winner: Forecaster) -> None:
-    record = promotion.evaluate(PromoteSpec("production"), winner, None, noise_frame())
+    record = promotion.evaluate(PromoteSpec(alias="production"), winner, None, noise_frame())
     assert record["challenger"]["skill"] > 0
     assert (record["promoted"], record["outcome"]) == (True, "promoted")
     assert record["champion"] is None
@@ -129,7 +129,9 @@ def test_champion_and_challenger_with_different_horizons_share_timestamps(
     # The champion saw data up to 24 points before the end, forecasting 8 steps.
     older = frame.groupby("unique_id").head(300 - 24)
     champion = Forecaster(GOOD.model_copy(update={"epochs": 2})).fit(older, horizon=8)
-    record = promotion.evaluate(PromoteSpec("production"), winner, (1, lambda: champion), frame)
+    record = promotion.evaluate(
+        PromoteSpec(alias="production"), winner, (1, lambda: champion), frame
+    )
     compared = record["champion"]
     assert compared["state"] == "scored"
     assert compared["steps"] == 8  # what both horizons cover
@@ -154,7 +156,9 @@ def test_a_champion_that_trained_on_every_window_is_not_comparable(winner: Forec
     frame = noise_frame()
     saw_all = GOOD.model_copy(update={"epochs": 1, "backtest_windows": 0})
     champion = Forecaster(saw_all).fit(frame, horizon=12)
-    record = promotion.evaluate(PromoteSpec("production"), winner, (4, lambda: champion), frame)
+    record = promotion.evaluate(
+        PromoteSpec(alias="production"), winner, (4, lambda: champion), frame
+    )
     assert record["challenger"]["skill"] > 0
     assert record["champion"]["state"] == "not_comparable"
     assert "cut-off" in record["champion"]["reason"]
@@ -165,7 +169,7 @@ def test_a_champion_that_cannot_be_loaded_does_not_block(winner: Forecaster) -> 
     def broken() -> Forecaster:
         raise ArtifactCorrupted("artifact abc: weights.safetensors does not match its digest")
 
-    record = promotion.evaluate(PromoteSpec("production"), winner, (2, broken), noise_frame())
+    record = promotion.evaluate(PromoteSpec(alias="production"), winner, (2, broken), noise_frame())
     assert record["champion"]["state"] == "broken"
     assert (record["promoted"], record["outcome"]) == (True, "promoted")
     assert "champion v2 cannot be used" in record["decision"]
@@ -188,7 +192,9 @@ def test_the_challenger_is_not_scored_twice(
             return real(panel)  # type: ignore[no-any-return]
 
         monkeypatch.setattr(model, "forecast_panel", counting)
-    record = promotion.evaluate(PromoteSpec("production"), winner, (1, lambda: champion), frame)
+    record = promotion.evaluate(
+        PromoteSpec(alias="production"), winner, (1, lambda: champion), frame
+    )
     assert record["champion"]["state"] == "scored"
     assert calls == {"challenger": 0, "champion": 2}  # two windows, champion only
 
