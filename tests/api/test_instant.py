@@ -56,7 +56,7 @@ def test_job_reads_show_sizes_and_a_hash_instead_of_the_series(client: TestClien
         assert "series" not in job["spec"]
         summary = job["spec"]["series_summary"]
         assert summary["series"] == 2
-        assert summary["points"] == 192
+        assert summary["points"] == 288
         assert len(summary["sha256"]) == 64
     listed = client.get("/v1/jobs", params={"kind": "forecast"}).json()["items"]
     assert listed
