@@ -9,16 +9,21 @@ from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.accuracy_metrics import LiveAccuracyCollector
 from api.auth import require_api_key
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
+from api.forecast_log import ForecastLog
+from api.live_scorer import LiveScorer
 from api.metrics import ApiMetrics, JobCounter, JobFigures
 from api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from api.model_cache import ModelCache, artifact_loader
 from api.openapi import install_body_schemas
 from api.responses import FastJSONResponse
+from api.routes.accuracy import router as accuracy_router
 from api.routes.datasets import router as datasets_router
 from api.routes.forecast import router as forecast_router
+from api.routes.forecasts import router as forecasts_router
 from api.routes.health import router as health_router
 from api.routes.jobs import router as jobs_router
 from api.routes.models import router as models_router
@@ -55,7 +60,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.forecast_log.start()
+        services.scorer.start()
         yield
+        services.scorer.stop()
+        services.forecast_log.stop()
         if own_engine:
             engine.dispose()
 
@@ -80,7 +89,8 @@ def create_app(
 
 def _v1_router() -> APIRouter:
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
-    for router in (datasets_router, models_router, jobs_router, schedules_router, forecast_router):
+    routers = (datasets_router, models_router, jobs_router, schedules_router, forecast_router)
+    for router in (*routers, forecasts_router, accuracy_router):
         v1.include_router(router)
     return v1
 
@@ -93,7 +103,10 @@ def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None
         settings.model_cache_size,
         on_lookup=lambda hit: metrics.model_cache.labels(result="hit" if hit else "miss").inc(),
     )
-    return Services(settings, engine, factory, cache, metrics, at_head)
+    metrics.registry.register(LiveAccuracyCollector(factory, settings))
+    forecast_log = ForecastLog(factory, settings)
+    scorer = LiveScorer(factory, forecast_log)
+    return Services(settings, engine, factory, cache, metrics, at_head, forecast_log, scorer)
 
 
 def _job_counter(factory: sessionmaker[Session]) -> JobCounter:

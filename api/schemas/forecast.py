@@ -43,7 +43,15 @@ class ForecastRequest(Schema):
     horizon: int = Field(ge=1, le=MAX_HORIZON)
     series: list[SeriesIn] | None = Field(default=None, min_length=1, max_length=100_000)
     dataset: Name | None = Field(default=None, description="Forecast from a stored dataset.")
-    unique_ids: list[UniqueId] | None = Field(default=None, min_length=1, max_length=100_000)
+    unique_ids: list[UniqueId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100_000,
+        description=(
+            "With dataset alone: the series to forecast. With posted series and dataset: the "
+            "dataset series each posted series is scored against, in order."
+        ),
+    )
     quantiles: list[Quantile] | None = Field(
         default=None, min_length=1, max_length=20, description="Quantiles to return."
     )
@@ -60,7 +68,7 @@ class ForecastRequest(Schema):
         if self.series is None and self.dataset is None:
             raise ValueError("give the history: either series or dataset")
         if self.series is not None and self.dataset is not None:
-            raise ValueError("give either series or dataset, not both")
+            _check_scored_against(self)
         if self.model is None and self.series is None:
             raise ValueError("without a model, post the series to train on")
         if self.model is not None and self.config is not None:
@@ -70,11 +78,21 @@ class ForecastRequest(Schema):
         return self
 
 
+def _check_scored_against(body: ForecastRequest) -> None:
+    """Posted series with a dataset: a stored-model forecast scored against that dataset."""
+    assert body.series is not None
+    if body.model is None:
+        raise ValueError("give either series or dataset, not both, when training (no model)")
+    if body.unique_ids is not None and len(body.unique_ids) != len(body.series):
+        raise ValueError("unique_ids must name one dataset series per posted series")
+
+
 class ModelRef(Schema):
-    """The model version that produced a forecast."""
+    """The model version that produced a forecast (with its artifact digest when stored)."""
 
     name: str
     version: int
+    artifact_sha256: str | None = None
 
 
 class SeriesForecast(Schema):
@@ -91,4 +109,9 @@ class ForecastOut(Schema):
 
     model: ModelRef | None = None
     job_id: int | None = None
+    forecast_id: str | None = Field(default=None, description="Id in the forecast log.")
+    input_sha256: str | None = Field(
+        default=None, description="sha256 of the history the network used and the request."
+    )
+    created_at: datetime | None = None
     forecasts: list[SeriesForecast]

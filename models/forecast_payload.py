@@ -1,0 +1,81 @@
+"""The binary payload of a logged forecast: input history and full prediction as one ``.npz``.
+
+Only numeric and fixed-width text arrays go in, and ``np.load(..., allow_pickle=False)`` reads
+them back, so loading a payload never executes code. Frames are stored column by column:
+
+- history: ``h_ids`` (series names), ``h_codes`` (each row's index into them), ``h_ds``
+  (datetime64[ns] as int64), ``h_y`` (float64): exactly the frame the network was given;
+- prediction: ``p_ids``, ``p_codes``, ``p_ds``, ``p_values`` [rows, columns] float64 and
+  ``p_columns`` (``mean``, ``q0.1``...);
+- ``scale`` (float64 per prediction series, optional): the MASE denominator fixed at forecast time.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class ForecastPayload:
+    """The logged input and answer of one forecast (frames as the core reads and writes them)."""
+
+    history: pd.DataFrame
+    prediction: pd.DataFrame
+    scale: np.ndarray | None = None
+
+
+def encode(payload: ForecastPayload) -> bytes:
+    """The payload as ``.npz`` bytes (uncompressed: writing stays cheap)."""
+    arrays = _frame_arrays("h", payload.history[["unique_id", "ds"]])
+    arrays["h_y"] = payload.history["y"].to_numpy(dtype=np.float64)
+    prediction = payload.prediction
+    arrays |= _frame_arrays("p", prediction[["unique_id", "ds"]])
+    columns = [c for c in prediction.columns if c not in ("unique_id", "ds")]
+    arrays["p_columns"] = np.array(columns, dtype=str)
+    arrays["p_values"] = prediction[columns].to_numpy(dtype=np.float64)
+    if payload.scale is not None:
+        arrays["scale"] = np.asarray(payload.scale, dtype=np.float64)
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **arrays)
+    return buffer.getvalue()
+
+
+def decode(raw: bytes) -> ForecastPayload:
+    """The payload stored as RAW; InvalidInput when it is not one of ours."""
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise InvalidInput("the logged payload is unreadable") from exc
+    history = _frame("h", arrays)
+    history["y"] = arrays["h_y"]
+    prediction = _frame("p", arrays)
+    values = arrays["p_values"]
+    for i, column in enumerate(arrays["p_columns"].tolist()):
+        prediction[column] = values[:, i]
+    return ForecastPayload(history, prediction, arrays.get("scale"))
+
+
+def _frame_arrays(prefix: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    codes, uniques = pd.factorize(frame["unique_id"], sort=False)
+    return {
+        f"{prefix}_ids": np.array([str(u) for u in uniques], dtype=str),
+        f"{prefix}_codes": codes.astype(np.int32),
+        f"{prefix}_ds": frame["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64),
+    }
+
+
+def _frame(prefix: str, arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    names = arrays[f"{prefix}_ids"].astype(object)
+    return pd.DataFrame(
+        {
+            "unique_id": names[arrays[f"{prefix}_codes"]],
+            "ds": arrays[f"{prefix}_ds"].view("datetime64[ns]"),
+        }
+    )
