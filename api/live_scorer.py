@@ -30,21 +30,29 @@ POLL_SECONDS = 60.0
 class LiveScorer:
     """Runs scoring passes: a bounded one after each ingest, the rest in a background thread."""
 
-    def __init__(self, factory: sessionmaker[Session], forecast_log: ForecastLog) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        forecast_log: ForecastLog,
+        inline_points: int = INLINE_POINTS,
+    ) -> None:
         self._factory = factory
         self._log = forecast_log
+        self.inline_points = inline_points
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def after_ingest(self, dataset: str) -> None:
-        """Score DATASET's new actuals, at most INLINE_POINTS here; wake the thread for more."""
+    def after_ingest(self, dataset: str) -> int:
+        """Score DATASET's new actuals, at most ``inline_points`` here; a larger ingest wakes
+        the scorer thread (started with the app) for the rest. How many points were scored."""
         if not self._log.enabled:
-            return
+            return 0
         self._log.flush()  # forecasts this process answered are in the log before we look
-        if self._pass(dataset, INLINE_POINTS) >= INLINE_POINTS:
-            self.start()
+        seen = self._pass(dataset, self.inline_points)
+        if seen >= self.inline_points:
             self._wake.set()
+        return seen
 
     def score_all(self) -> int:
         """Score every pending point, in batches; how many were looked at."""
