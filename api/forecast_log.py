@@ -149,7 +149,10 @@ class ForecastLog:
         while True:
             if item is None:
                 return batch, markers, False
-            (markers if isinstance(item, threading.Event) else batch).append(item)  # type: ignore[arg-type]
+            if isinstance(item, threading.Event):
+                markers.append(item)
+            else:
+                batch.append(item)
             if len(batch) >= MAX_BATCH:
                 return batch, markers, True
             try:
@@ -158,7 +161,7 @@ class ForecastLog:
                 return batch, markers, True
 
     def _write(self, batch: list[_Entry]) -> None:
-        rows = [log_row(entry) for entry in batch]
+        rows = [row for row in map(_encoded, batch) if row is not None]
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 with session_scope(self._factory) as session:
@@ -180,6 +183,16 @@ class ForecastLog:
             self.sweep()
         except (SQLAlchemyError, StoreError) as exc:
             logger.warning("forecast log retention sweep failed", extra={"error": str(exc)})
+
+
+def _encoded(entry: _Entry) -> store.LogRow | None:
+    """The row of ENTRY; None (logged) if it cannot be encoded, so one bad forecast never stops
+    the writer thread and the forecasts queued behind it."""
+    try:
+        return log_row(entry)
+    except Exception:  # the thread must survive; the error is logged in full
+        logger.exception("forecast not logged", extra={"forecast_id": entry.provenance.forecast_id})
+        return None
 
 
 def log_row(entry: _Entry) -> store.LogRow:
