@@ -174,6 +174,22 @@ def _log_row(name: str, created_at: datetime, trained: TrainedModel) -> LogRow:
     )
 
 
+def _score(name: str, row: LogRow) -> ForecastScore:
+    return ForecastScore(
+        forecast_id=row.forecast_id,
+        row=0,
+        ts=row.created_at,
+        model_name=name,
+        version=1,
+        forecast_created_at=row.created_at,
+        day=row.created_at.date(),
+        step=1,
+        abs_error=1.0,
+        scaled_error=1.0,
+        smape=1.0,
+    )
+
+
 def test_retention_deletes_old_rows_only(
     db_url: str, artifact_dir: Path, trained: TrainedModel, unique_name: Callable[[str], str]
 ) -> None:
@@ -183,8 +199,10 @@ def test_retention_deletes_old_rows_only(
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     try:
+        rows = [_log_row(name, old, trained), _log_row(name, young, trained)]
         with session_scope(factory) as session:
-            write_batch(session, [_log_row(name, old, trained), _log_row(name, young, trained)])
+            write_batch(session, rows)
+            session.add_all(_score(name, row) for row in rows)
         settings = make_settings(db_url, artifact_dir, forecast_log_retention_days=30)
         forecast_log = ForecastLog(factory, settings)
         assert forecast_log.sweep(now) >= 1
@@ -199,9 +217,11 @@ def test_retention_deletes_old_rows_only(
                     )
                 )
             ).all()
-            scores = session.scalar(select(func.count()).where(ForecastScore.model_name == name))
+            scores = session.scalars(
+                select(ForecastScore.forecast_id).where(ForecastScore.model_name == name)
+            ).all()
     finally:
         engine.dispose()
     assert [pd.Timestamp(t) for t in kept] == [pd.Timestamp(young)]
     assert targets == [f"{young:%Y%m%d}-{name[-8:]}"]
-    assert scores == 0
+    assert scores == [f"{young:%Y%m%d}-{name[-8:]}"]
