@@ -25,11 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.provenance import Provenance, new_provenance
 from api.schemas.forecast import ForecastRequest
-from forecaster.metrics import naive_scale
 from models import forecast_log as store
 from models.db import session_scope
 from models.errors import StoreError
-from models.forecast_payload import ForecastPayload, encode
+from models.forecast_payload import ForecastPayload, encode, id_runs
 from models.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -200,7 +199,7 @@ def log_row(entry: _Entry) -> store.LogRow:
     body, provenance = entry.body, entry.provenance
     scale = mase_scales(entry.history, entry.prediction, entry.season)
     payload = encode(ForecastPayload(entry.given, entry.prediction, scale))
-    names = pd.unique(entry.prediction["unique_id"])
+    names, _ = id_runs(entry.prediction["unique_id"].to_numpy())
     return store.LogRow(
         forecast_id=provenance.forecast_id,
         model_name=provenance.model,
@@ -258,12 +257,40 @@ def scoring_names(body: ForecastRequest) -> dict[str, str]:
 
 def mase_scales(history: pd.DataFrame, prediction: pd.DataFrame, season: int) -> np.ndarray:
     """Per forecast series (in prediction order): the mean absolute seasonal difference of ALL
-    its history before the origin, as M4 scales MASE (NaN when there is none)."""
-    ordered = history.sort_values(["unique_id", "ds"], kind="stable")
-    values = {
-        str(uid): group.to_numpy(dtype=np.float64)
-        for uid, group in ordered.groupby("unique_id", sort=False)["y"]
-    }
-    names = pd.unique(prediction["unique_id"])
-    empty = np.empty(0, dtype=np.float64)
-    return np.array([naive_scale(values.get(str(n), empty), season) for n in names])
+    its history before the origin, as M4 scales MASE (``forecaster.metrics.naive_scale``: lag
+    ``season``, lag 1 when the series is too short; NaN when there is none). Vectorised."""
+    names, lengths, y = _series_runs(history)
+    run = np.repeat(np.arange(len(names)), lengths)
+    by_lag = {lag: _mean_abs_diff(y, run, len(names), lag) for lag in {season, 1}}
+    scale = np.where(lengths > season, by_lag[season], by_lag[1])
+    lookup = dict(zip((str(n) for n in names), scale.tolist(), strict=True))
+    wanted, _ = id_runs(prediction["unique_id"].to_numpy())
+    return np.array([lookup.get(str(n), np.nan) for n in wanted], dtype=np.float64)
+
+
+def _series_runs(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(series names, lengths, values) with each series contiguous and in time order."""
+    ids = history["unique_id"].to_numpy()
+    ds = history["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    y = history["y"].to_numpy(dtype=np.float64)
+    names, lengths = id_runs(ids)
+    boundary = np.zeros(len(ids), dtype=bool)
+    boundary[np.cumsum(lengths)[:-1]] = True
+    ordered = bool(np.all((np.diff(ds) > 0) | boundary[1:])) if len(ds) > 1 else True
+    if ordered and len(set(names.tolist())) == len(names):
+        return names, lengths, y
+    codes, _ = pd.factorize(ids)
+    order = np.lexsort((ds, codes))
+    names, lengths = id_runs(ids[order])
+    return names, lengths, y[order]
+
+
+def _mean_abs_diff(y: np.ndarray, run: np.ndarray, runs: int, lag: int) -> np.ndarray:
+    """Per run: mean |y[t] - y[t - lag]| over pairs inside the run (NaN without a pair)."""
+    same = run[lag:] == run[:-lag]
+    diffs = np.abs(y[lag:] - y[:-lag])[same]
+    owner = run[lag:][same]
+    sums = np.bincount(owner, weights=diffs, minlength=runs)
+    counts = np.bincount(owner, minlength=runs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)

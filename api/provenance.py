@@ -1,9 +1,8 @@
 """Provenance of a stored-model forecast: its id, the model's digest and a hash of its input.
 
 ``input_sha256`` covers exactly what the network was given (the history after trimming to the
-lookback) and the request's horizon and quantiles. Rows are hashed in (unique_id, ds) order, so
-the same request hashes the same however its series were ordered; any changed value, timestamp
-or series name changes it.
+lookback, in its order) and the request's horizon and quantiles: the same request hashes the
+same, and any changed value, timestamp or series name changes it.
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from models.forecast_payload import id_runs
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,17 @@ def new_provenance(
 
 
 def input_sha256(history: pd.DataFrame, horizon: int, quantiles: Sequence[float] | None) -> str:
-    """sha256 of the request (horizon, quantiles) and of the rows, in (unique_id, ds) order."""
-    codes, names = pd.factorize(history["unique_id"], sort=True)
-    ds = history["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    order = np.lexsort((ds, codes))
+    """sha256 of the request (horizon, quantiles) and of the rows in their order: the series
+    names as runs (name, length), then every timestamp and value."""
+    names, lengths = id_runs(history["unique_id"].to_numpy())
     header = {
         "horizon": horizon,
         "quantiles": None if quantiles is None else [float(q) for q in quantiles],
         "series": [str(name) for name in names],
     }
     digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
-    digest.update(np.ascontiguousarray(codes[order], dtype="<i8").tobytes())
-    digest.update(np.ascontiguousarray(ds[order], dtype="<i8").tobytes())
-    y = history["y"].to_numpy(dtype=np.float64)
-    digest.update(np.ascontiguousarray(y[order], dtype="<f8").tobytes())
+    digest.update(np.ascontiguousarray(lengths, dtype="<i8").tobytes())
+    ds = history["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    digest.update(np.ascontiguousarray(ds, dtype="<i8").tobytes())
+    digest.update(np.ascontiguousarray(history["y"].to_numpy(dtype=np.float64), "<f8").tobytes())
     return digest.hexdigest()

@@ -65,7 +65,7 @@ def synthetic(n_series: int, points: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def train_and_register(work: Path) -> tuple[str, str, Any, pd.DataFrame]:
+def train_and_register(work: Path, url: str | None = None) -> tuple[str, str, Any, pd.DataFrame]:
     """A default-shaped model trained briefly, stored and registered; (db url, sha, model, data)."""
     from forecaster import ForecastConfig, Forecaster
     from migrations.runner import upgrade
@@ -79,7 +79,7 @@ def train_and_register(work: Path) -> tuple[str, str, Any, pd.DataFrame]:
     with tempfile.TemporaryDirectory() as tmp:
         model.save(Path(tmp))
         stored = ArtifactStore(work / "artifacts").put(Path(tmp))
-    url = f"sqlite:///{work / 'bench.db'}"
+    url = url or f"sqlite:///{work / 'bench.db'}"
     upgrade(url)
     engine = make_engine(url)
     with session_scope(make_session_factory(engine)) as session:
@@ -316,6 +316,9 @@ def main() -> None:
     )
     parser.add_argument("--section", default=SECTION, help="BENCHMARKS.md section to write.")
     parser.add_argument("--note", default="", help="A sentence added to the recorded text.")
+    parser.add_argument(
+        "--database-url", default=None, help="An empty database to use instead of a SQLite file."
+    )
     args = parser.parse_args()
     counts = (
         {1: 300, 100: 60, 1000: 20} if not args.requests else dict.fromkeys(BATCHES, args.requests)
@@ -323,7 +326,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="api-latency-") as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        url, _, model, data = train_and_register(work)
+        url, _, model, data = train_and_register(work, args.database_url)
         print(
             f"trained in {time.perf_counter() - started:.1f} s; lookback {model.min_history}, "
             f"params {model.n_params:,}, ensemble {model.config.ensemble}",

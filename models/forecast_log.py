@@ -1,17 +1,17 @@
 """The forecast log's store: batched writes (COPY on PostgreSQL), reads, list, retention.
 
-Writes come from a background writer (``api.forecast_log``) in batches: one binary-free text
-COPY per table on PostgreSQL, one ``executemany`` per table on SQLite. Nothing here commits.
+Writes come from a background writer (``api.forecast_log``) in batches: one binary COPY per
+table on PostgreSQL, one ``executemany`` per table on SQLite. Nothing here commits.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, defer
 
@@ -67,38 +67,61 @@ class LogRow:
     targets: list[TargetRow] = field(default_factory=list)
 
 
+# PostgreSQL types of the columns, for binary COPY (no text escaping of the payload's bytes).
+FORECAST_TYPES = (
+    "varchar",
+    "varchar",
+    "int4",
+    "varchar",
+    "varchar",
+    "int4",
+    "jsonb",
+    "varchar",
+    "int4",
+    "bytea",
+    "timestamptz",
+)
+TARGET_TYPES = ("varchar", "int4", "varchar", "varchar", "timestamptz", "timestamptz", "int4")
+
+
 def write_batch(session: Session, rows: Sequence[LogRow]) -> None:
-    """Insert ROWS and their targets (COPY on PostgreSQL, executemany on SQLite)."""
+    """Insert ROWS and their targets (binary COPY on PostgreSQL, executemany on SQLite)."""
     if not rows:
         return
-    forecasts = [tuple(getattr(r, c) for c in FORECAST_COLUMNS) for r in rows]
-    targets = [tuple(getattr(t, c) for c in TARGET_COLUMNS) for r in rows for t in r.targets]
+    targets = [t for r in rows for t in r.targets]
     if is_postgres(session):
-        _copy(session, "forecasts", FORECAST_COLUMNS, forecasts, json_at=6)
-        _copy(session, "forecast_targets", TARGET_COLUMNS, targets)
+        forecasts = [
+            tuple(Jsonb(v) if c == "request" else v for c, v in _values(r, FORECAST_COLUMNS))
+            for r in rows
+        ]
+        _copy(session, "forecasts", FORECAST_COLUMNS, FORECAST_TYPES, forecasts)
+        values = [tuple(v for _, v in _values(t, TARGET_COLUMNS)) for t in targets]
+        _copy(session, "forecast_targets", TARGET_COLUMNS, TARGET_TYPES, values)
         return
-    records = [dict(zip(FORECAST_COLUMNS, f, strict=True)) for f in forecasts]
-    session.execute(insert(ForecastRecord), records)
+    session.execute(insert(ForecastRecord), [dict(_values(r, FORECAST_COLUMNS)) for r in rows])
     if targets:
-        session.execute(insert(ForecastTarget), [asdict(t) for r in rows for t in r.targets])
+        session.execute(insert(ForecastTarget), [asdict(t) for t in targets])
+
+
+def _values(row: LogRow | TargetRow, columns: Sequence[str]) -> list[tuple[str, Any]]:
+    return [(column, getattr(row, column)) for column in columns]
 
 
 def _copy(
     session: Session,
     table: str,
     columns: Sequence[str],
+    types: Sequence[str],
     rows: list[tuple[Any, ...]],
-    json_at: int | None = None,
 ) -> None:
     if not rows:
         return
     conn = session.connection().connection.driver_connection
     assert conn is not None
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
     with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.set_types(list(types))
         for row in rows:
-            if json_at is not None:
-                row = (*row[:json_at], json.dumps(row[json_at]), *row[json_at + 1 :])
             copy.write_row(row)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.forecast_log import ForecastLog, mase_scales
 from api.live_scorer import LiveScorer
+from forecaster.metrics import naive_scale
 from models import datasets
 from models.db import make_engine, make_session_factory, session_scope
 from models.errors import InvalidInput
@@ -134,3 +135,16 @@ def test_an_ingest_scores_a_bounded_number_of_points_and_leaves_the_rest(
     assert _scored(factory, forecast_id) == (5, 3 * HORIZON - 5)
     assert scorer.score_all() >= 3 * HORIZON - 5
     assert _scored(factory, forecast_id) == (3 * HORIZON, 0)
+
+
+def test_mase_scales_follow_the_core_definition_in_any_row_order(trained: TrainedModel) -> None:
+    history = trained.history.iloc[::-1].reset_index(drop=True)  # series and time reversed
+    short = pd.DataFrame(
+        {"unique_id": "short", "ds": pd.date_range("2024-01-01", periods=5, freq="h"), "y": 1.0}
+    ).assign(y=[1.0, 3.0, 2.0, 5.0, 4.0])
+    prediction = pd.DataFrame({"unique_id": ["short", "s2", "s0", "s1"]})
+    scales = mase_scales(pd.concat([history, short]), prediction, 24)
+    by_series = dict(tuple(trained.history.groupby("unique_id")["y"]))
+    expected = [np.mean([2.0, 1.0, 3.0, 1.0])]  # too short for lag 24: lag 1
+    expected += [naive_scale(by_series[uid].to_numpy(), 24) for uid in ("s2", "s0", "s1")]
+    assert scales.tolist() == pytest.approx(expected, rel=1e-12)
