@@ -2,10 +2,10 @@
 
 ``ForecastLog.record`` is what the forecast route calls after predicting: it hashes the input,
 gives the forecast its id and queues it (a reference to the frames, no copy, no encoding). One
-writer thread per API process drains the queue: it encodes each payload, fixes each series' MASE
-scale, and writes everything queued so far in one batch and one transaction (COPY on
-PostgreSQL). A crash loses what is queued or being written: under load, the last batch or so
-(well under a second of forecasts). The same thread sweeps rows older than the retention.
+writer thread per API process drains the queue: it gathers forecasts for up to FLUSH_SECONDS,
+encodes each payload, fixes each series' MASE scale, and writes the batch in one transaction
+(binary COPY on PostgreSQL). A crash loses what is queued or being written: at most about the
+last second of forecasts. The same thread sweeps rows older than the retention.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from models.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+FLUSH_SECONDS = 0.5  # the longest a forecast waits in the queue before its batch is written
 MAX_QUEUED = 10_000
 SWEEP_EVERY_S = 3600.0
 WRITE_ATTEMPTS = 3
@@ -138,24 +139,27 @@ class ForecastLog:
             self._maybe_sweep()
 
     def _take(self) -> tuple[list[_Entry], list[threading.Event], bool]:
-        """Block for the first item, then take whatever else is queued (up to MAX_BATCH)."""
+        """Block for the first item, then gather for up to FLUSH_SECONDS (or MAX_BATCH entries,
+        or until a flush or stop request): one transaction serves many quick forecasts."""
         batch: list[_Entry] = []
         markers: list[threading.Event] = []
         try:
             item = self._queue.get(timeout=SWEEP_EVERY_S / 60)
         except queue.Empty:
             return batch, markers, True
+        deadline = time.monotonic() + FLUSH_SECONDS
         while True:
             if item is None:
                 return batch, markers, False
             if isinstance(item, threading.Event):
                 markers.append(item)
-            else:
-                batch.append(item)
-            if len(batch) >= MAX_BATCH:
+                return batch, markers, True
+            batch.append(item)
+            wait = deadline - time.monotonic()
+            if len(batch) >= MAX_BATCH or wait <= 0:
                 return batch, markers, True
             try:
-                item = self._queue.get_nowait()
+                item = self._queue.get(timeout=wait)
             except queue.Empty:
                 return batch, markers, True
 

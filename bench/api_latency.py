@@ -46,6 +46,7 @@ BATCHES = (1, 100, 1000)
 SECTION = "## API latency"
 TARGETS = {1: "p50 <= 20 ms", 100: "-", 1000: "<= 1 s; overhead <= 2x bare"}
 LOG_TARGETS = {1: 1.25, 100: None, 1000: 1.5}  # p50 with the forecast log on / off
+LOG_ROUNDS = 4  # alternating blocks of requests, log off then on
 
 
 def synthetic(n_series: int, points: int, seed: int = 0) -> pd.DataFrame:
@@ -164,7 +165,7 @@ def start_server(
         env["FORECASTER_TORCH_THREADS"] = str(threads)
     cli = str(ROOT / ".venv" / "bin" / "forecaster")
     args = [cli, "serve", "--port", str(port), "--workers-inline", "0", "--no-scheduler"]
-    with (work / "server.log").open("wb") as log:
+    with (work / f"server-{port}.log").open("wb") as log:
         return subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -184,15 +185,22 @@ def load(port: int, body_file: Path, requests: int, warmup: int) -> dict[str, fl
                 raise SystemExit(f"HTTP {response.status_code}: {response.text[:500]}")
             if i >= warmup:
                 latencies.append(elapsed)
+    return summary(latencies) | {
+        "request_bytes": len(body),
+        "response_bytes": len(response.content),
+    }
+
+
+def summary(latencies: list[float]) -> dict[str, Any]:
+    """Percentiles and throughput of sequential request latencies (kept raw to pool blocks)."""
     values = np.array(latencies)
     return {
+        "latencies": latencies,
         "p50": float(np.percentile(values, 50)),
         "p95": float(np.percentile(values, 95)),
         "p99": float(np.percentile(values, 99)),
         "rps": len(values) / float(values.sum()),
         "requests": len(values),
-        "request_bytes": len(body),
-        "response_bytes": len(response.content),
     }
 
 
@@ -220,7 +228,7 @@ def wait_ready(port: int, server: subprocess.Popen[bytes], work: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit((work / "server.log").read_text())
+            raise SystemExit((work / f"server-{port}.log").read_text())
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return
@@ -359,8 +367,7 @@ def measure(
     torch.set_num_threads(threads or SERVICE_DEFAULT_THREADS)
     bare = bare_times(model, data, repeats=5)
     torch.set_num_threads(default_threads)
-    results = serve_and_load(url, work, bodies, counts, threads, forecast_log=False)
-    logged = serve_and_load(url, work, bodies, counts, threads, forecast_log=True)
+    results, logged = serve_and_load(url, work, bodies, counts, threads)
     title = (
         f"torch threads: {threads}"
         if threads
@@ -373,23 +380,37 @@ def measure(
 
 
 def serve_and_load(
-    url: str,
-    work: Path,
-    bodies: dict[int, Path],
-    counts: dict[int, int],
-    threads: int,
-    *,
-    forecast_log: bool,
-) -> dict[int, dict[str, float]]:
-    """Start a server (forecast log on or off), drive every batch size, stop it."""
-    port = free_port()
-    server = start_server(url, work, port, threads, forecast_log)
+    url: str, work: Path, bodies: dict[int, Path], counts: dict[int, int], threads: int
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """Two servers, forecast log off and on, driven in alternating blocks of requests (so a
+    change in the machine's load between blocks hits both alike); (off, on) figures."""
+    ports = [free_port(), free_port()]
+    servers = [
+        start_server(url, work, p, threads, log)
+        for p, log in zip(ports, (False, True), strict=True)
+    ]
     try:
-        wait_ready(port, server, work)
-        return {n: run_load(port, bodies[n], counts[n], warmup=3) for n in BATCHES}
+        for port, server in zip(ports, servers, strict=True):
+            wait_ready(port, server, work)
+        off, on = {}, {}
+        for n in BATCHES:
+            blocks: list[list[dict[str, Any]]] = [[], []]
+            block = max(1, counts[n] // LOG_ROUNDS)
+            for _ in range(LOG_ROUNDS):
+                for i, port in enumerate(ports):
+                    blocks[i].append(run_load(port, bodies[n], block, warmup=2))
+            off[n], on[n] = (_pooled(b) for b in blocks)
+        return off, on
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def _pooled(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = [x for b in blocks for x in b["latencies"]]
+    sizes = {k: blocks[0][k] for k in ("request_bytes", "response_bytes")}
+    return summary(latencies) | sizes
 
 
 def report(text: str, model: Any) -> str:
