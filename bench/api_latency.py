@@ -8,9 +8,11 @@ SQLite database, starts ``forecaster serve`` (uvicorn, no inline worker, no sche
 subprocess, and drives it from a separate load-generator process (one keep-alive connection,
 sequential requests) with 1, 100 and 1,000 series per request. It prints p50/p95/p99 latency and
 requests/s next to the bare model time for the same batch: ``predict`` on the DataFrame (what the
-route calls) and the network forward alone. Each configuration is served twice, with the forecast
-log off (``FORECASTER_FORECAST_LOG=false``, the main columns) and on (the "log on" columns). By
-default it records the table in BENCHMARKS.md under "## API latency". Figures depend on the
+route calls) and the network forward alone. Each configuration is served by two servers side by
+side, forecast log off (``FORECASTER_FORECAST_LOG=false``, the main columns) and on (the "log on"
+columns), driven in alternating blocks of requests. ``--database-url`` serves an empty database
+(PostgreSQL) instead of a SQLite file. By default it records the table in BENCHMARKS.md under
+"## API latency". Figures depend on the
 machine's load; nothing here asserts them.
 """
 
@@ -434,7 +436,8 @@ route calls after parsing); "net forward" is the network alone on the prepared p
 "overhead / bare" is (p50 - bare predict) / bare predict: HTTP, JSON parsing and validation, the
 model lookup and the JSON answer. The main columns are served with the forecast log off; the
 "log on" columns by a second server with it on (`FORECASTER_FORECAST_LOG=true`, the default:
-every answer hashed and queued, a background thread writing batches to the same SQLite file).
+every answer hashed and queued, a background thread writing batches to the same database), the
+two driven in {LOG_ROUNDS} alternating blocks of requests per batch size.
 
 {text}
 
