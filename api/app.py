@@ -9,18 +9,23 @@ from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.accuracy_metrics import LiveAccuracyCollector
 from api.auth import require_api_key
 from api.console import install_console
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
+from api.forecast_log import ForecastLog
+from api.live_scorer import LiveScorer
 from api.media import require_media_type
 from api.metrics import ApiMetrics, JobCounter, JobFigures
 from api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from api.model_cache import ModelCache, artifact_loader
 from api.openapi import install_body_schemas
 from api.responses import FastJSONResponse
+from api.routes.accuracy import router as accuracy_router
 from api.routes.datasets import router as datasets_router
 from api.routes.forecast import router as forecast_router
+from api.routes.forecasts import router as forecasts_router
 from api.routes.health import router as health_router
 from api.routes.jobs import router as jobs_router
 from api.routes.models import router as models_router
@@ -61,7 +66,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.forecast_log.start()
+        services.scorer.start()
         yield
+        services.scorer.stop()
+        services.forecast_log.stop()
         if own_engine:
             engine.dispose()
 
@@ -91,7 +100,7 @@ def _v1_router() -> APIRouter:
     guards = [Depends(require_api_key), Depends(require_media_type)]  # 401 before 415
     v1 = APIRouter(prefix="/v1", dependencies=guards)
     routers = (datasets_router, series_router, models_router, jobs_router, schedules_router)
-    for router in (*routers, forecast_router):
+    for router in (*routers, forecast_router, forecasts_router, accuracy_router):
         v1.include_router(router)
     return v1
 
@@ -104,7 +113,10 @@ def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None
         settings.model_cache_size,
         on_lookup=lambda hit: metrics.model_cache.labels(result="hit" if hit else "miss").inc(),
     )
-    return Services(settings, engine, factory, cache, metrics, at_head)
+    metrics.registry.register(LiveAccuracyCollector(factory, settings))
+    forecast_log = ForecastLog(factory, settings)
+    scorer = LiveScorer(factory, forecast_log)
+    return Services(settings, engine, factory, cache, metrics, at_head, forecast_log, scorer)
 
 
 def _job_counter(factory: sessionmaker[Session]) -> JobCounter:

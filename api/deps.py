@@ -16,6 +16,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.forecast_log import ForecastLog
+from api.live_scorer import LiveScorer
 from api.metrics import ApiMetrics
 from api.model_cache import ModelCache
 from models.db import session_scope
@@ -34,6 +36,8 @@ class Services:
     model_cache: ModelCache
     metrics: ApiMetrics
     at_head: ReadinessCheck | None
+    forecast_log: ForecastLog
+    scorer: LiveScorer
 
 
 def get_services(request: Request) -> Services:

@@ -1,6 +1,6 @@
 """API latency benchmark: POST /v1/forecast with a stored model, over real HTTP.
 
-Usage: python bench/api_latency.py [--requests N] [--no-record]
+Usage: python bench/api_latency.py [--requests N] [--threads T] [--no-record] [--section S]
 
 It trains a model of the default shape (ForecastConfig defaults: 2-layer GRU, hidden 64, an
 ensemble of 3) briefly on synthetic hourly series with h = 48, stores and registers it in a fresh
@@ -8,8 +8,12 @@ SQLite database, starts ``forecaster serve`` (uvicorn, no inline worker, no sche
 subprocess, and drives it from a separate load-generator process (one keep-alive connection,
 sequential requests) with 1, 100 and 1,000 series per request. It prints p50/p95/p99 latency and
 requests/s next to the bare model time for the same batch: ``predict`` on the DataFrame (what the
-route calls) and the network forward alone. By default it records the table in BENCHMARKS.md
-under "## API latency". Figures depend on the machine's load; nothing here asserts them.
+route calls) and the network forward alone. Each configuration is served by two servers side by
+side, forecast log off (``FORECASTER_FORECAST_LOG=false``, the main columns) and on (the "log on"
+columns), driven in alternating blocks of requests. ``--database-url`` serves an empty database
+(PostgreSQL) instead of a SQLite file. By default it records the table in BENCHMARKS.md under
+"## API latency". Figures depend on the
+machine's load; nothing here asserts them.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ SERVICE_DEFAULT_THREADS = 1
 BATCHES = (1, 100, 1000)
 SECTION = "## API latency"
 TARGETS = {1: "p50 <= 20 ms", 100: "-", 1000: "<= 1 s; overhead <= 2x bare"}
+LOG_TARGETS = {1: 1.25, 100: None, 1000: 1.5}  # p50 with the forecast log on / off
+LOG_ROUNDS = 4  # alternating blocks of requests, log off then on
 
 
 def synthetic(n_series: int, points: int, seed: int = 0) -> pd.DataFrame:
@@ -62,7 +68,7 @@ def synthetic(n_series: int, points: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def train_and_register(work: Path) -> tuple[str, str, Any, pd.DataFrame]:
+def train_and_register(work: Path, url: str | None = None) -> tuple[str, str, Any, pd.DataFrame]:
     """A default-shaped model trained briefly, stored and registered; (db url, sha, model, data)."""
     from forecaster import ForecastConfig, Forecaster
     from migrations.runner import upgrade
@@ -76,7 +82,7 @@ def train_and_register(work: Path) -> tuple[str, str, Any, pd.DataFrame]:
     with tempfile.TemporaryDirectory() as tmp:
         model.save(Path(tmp))
         stored = ArtifactStore(work / "artifacts").put(Path(tmp))
-    url = f"sqlite:///{work / 'bench.db'}"
+    url = url or f"sqlite:///{work / 'bench.db'}"
     upgrade(url)
     engine = make_engine(url)
     with session_scope(make_session_factory(engine)) as session:
@@ -146,19 +152,22 @@ def free_port() -> int:
         return port
 
 
-def start_server(url: str, work: Path, port: int, threads: int) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, work: Path, port: int, threads: int, forecast_log: bool
+) -> subprocess.Popen[bytes]:
     """``forecaster serve`` on the benchmark database, in its own process."""
     env = dict(
         os.environ,
         FORECASTER_DATABASE_URL=url,
         FORECASTER_ARTIFACT_DIR=str(work / "artifacts"),
         FORECASTER_LOG_FORMAT="json",
+        FORECASTER_FORECAST_LOG=str(forecast_log).lower(),
     )
     if threads:
         env["FORECASTER_TORCH_THREADS"] = str(threads)
     cli = str(ROOT / ".venv" / "bin" / "forecaster")
     args = [cli, "serve", "--port", str(port), "--workers-inline", "0", "--no-scheduler"]
-    with (work / "server.log").open("wb") as log:
+    with (work / f"server-{port}.log").open("wb") as log:
         return subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -178,15 +187,22 @@ def load(port: int, body_file: Path, requests: int, warmup: int) -> dict[str, fl
                 raise SystemExit(f"HTTP {response.status_code}: {response.text[:500]}")
             if i >= warmup:
                 latencies.append(elapsed)
+    return summary(latencies) | {
+        "request_bytes": len(body),
+        "response_bytes": len(response.content),
+    }
+
+
+def summary(latencies: list[float]) -> dict[str, Any]:
+    """Percentiles and throughput of sequential request latencies (kept raw to pool blocks)."""
     values = np.array(latencies)
     return {
+        "latencies": latencies,
         "p50": float(np.percentile(values, 50)),
         "p95": float(np.percentile(values, 95)),
         "p99": float(np.percentile(values, 99)),
         "rps": len(values) / float(values.sum()),
         "requests": len(values),
-        "request_bytes": len(body),
-        "response_bytes": len(response.content),
     }
 
 
@@ -214,7 +230,7 @@ def wait_ready(port: int, server: subprocess.Popen[bytes], work: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit((work / "server.log").read_text())
+            raise SystemExit((work / f"server-{port}.log").read_text())
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return
@@ -224,19 +240,43 @@ def wait_ready(port: int, server: subprocess.Popen[bytes], work: Path) -> None:
     raise SystemExit("the server did not become ready")
 
 
-def table(results: dict[int, dict[str, float]], bare: dict[int, tuple[float, float]]) -> str:
+def table(
+    results: dict[int, dict[str, float]],
+    bare: dict[int, tuple[float, float]],
+    logged: dict[int, dict[str, float]],
+) -> str:
     lines = [
         "| series/request | p50 ms | p95 ms | p99 ms | req/s | bare predict ms | net forward ms "
-        "| overhead / bare | request KB | response KB | target |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| overhead / bare | request KB | response KB | target | log on p50 ms | log on p95 ms "
+        "| log on / off p50 | log target |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for n in BATCHES:
-        r, (predict, forward) = results[n], bare[n]
+        r, (predict, forward), on = results[n], bare[n], logged[n]
         overhead = (r["p50"] - predict) / predict
+        limit = LOG_TARGETS[n]
         lines.append(
             f"| {n:,} | {r['p50'] * 1e3:.1f} | {r['p95'] * 1e3:.1f} | {r['p99'] * 1e3:.1f} "
             f"| {r['rps']:.1f} | {predict * 1e3:.1f} | {forward * 1e3:.1f} | {overhead:.2f}x "
-            f"| {r['request_bytes'] / 1024:.0f} | {r['response_bytes'] / 1024:.0f} | {TARGETS[n]} |"
+            f"| {r['request_bytes'] / 1024:.0f} | {r['response_bytes'] / 1024:.0f} | {TARGETS[n]} "
+            f"| {on['p50'] * 1e3:.1f} | {on['p95'] * 1e3:.1f} | {on['p50'] / r['p50']:.2f}x "
+            f"| {f'<= {limit}x' if limit else '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def log_verdicts(results: dict[int, dict[str, float]], logged: dict[int, dict[str, float]]) -> str:
+    """The forecast log's targets: p50 with logging on within a multiple of logging off."""
+    met = {True: "met", False: "NOT met"}
+    lines = []
+    for n, limit in LOG_TARGETS.items():
+        if limit is None:
+            continue
+        ratio = logged[n]["p50"] / results[n]["p50"]
+        lines.append(
+            f"- forecast log on, {n:,} series: p50 {logged[n]['p50'] * 1e3:.1f} ms vs "
+            f"{results[n]['p50'] * 1e3:.1f} ms off = {ratio:.2f}x (target <= {limit}x): "
+            f"{met[ratio <= limit]}."
         )
     return "\n".join(lines)
 
@@ -261,12 +301,12 @@ def verdicts(results: dict[int, dict[str, float]], bare: dict[int, tuple[float, 
     )
 
 
-def record(text: str) -> None:
-    """Replace (or add) the "## API latency" section of BENCHMARKS.md, leaving the rest alone."""
+def record(text: str, section: str = SECTION) -> None:
+    """Replace (or add) SECTION of BENCHMARKS.md, leaving the rest alone."""
     path = ROOT / "BENCHMARKS.md"
     current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = f"{SECTION}\n\n{text.strip()}\n\n"
+    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
+    block = f"{section}\n\n{text.strip()}\n\n"
     updated = (
         pattern.sub(lambda _: block, current)
         if pattern.search(current)
@@ -281,6 +321,14 @@ def main() -> None:
         "--requests", type=int, default=0, help="Requests per batch size (0: auto)."
     )
     parser.add_argument("--no-record", action="store_true", help="Do not update BENCHMARKS.md.")
+    parser.add_argument(
+        "--threads", type=int, action="append", help="Torch threads to measure (0: default)."
+    )
+    parser.add_argument("--section", default=SECTION, help="BENCHMARKS.md section to write.")
+    parser.add_argument("--note", default="", help="A sentence added to the recorded text.")
+    parser.add_argument(
+        "--database-url", default=None, help="An empty database to use instead of a SQLite file."
+    )
     args = parser.parse_args()
     counts = (
         {1: 300, 100: 60, 1000: 20} if not args.requests else dict.fromkeys(BATCHES, args.requests)
@@ -288,18 +336,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="api-latency-") as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        url, _, model, data = train_and_register(work)
+        url, _, model, data = train_and_register(work, args.database_url)
         print(
             f"trained in {time.perf_counter() - started:.1f} s; lookback {model.min_history}, "
             f"params {model.n_params:,}, ensemble {model.config.ensemble}",
             flush=True,
         )
         bodies = payloads(model, data, work)
-        sections = [measure(model, data, url, work, bodies, counts, threads) for threads in (0, 2)]
+        sections = [
+            measure(model, data, url, work, bodies, counts, threads)
+            for threads in (args.threads or [0, 2])
+        ]
     text = "\n\n".join(sections)
     print(text)
     if not args.no_record:
-        record(report(text, model))
+        record(report(text, model) + (f"\n{args.note}\n" if args.note else ""), args.section)
 
 
 def measure(
@@ -318,20 +369,50 @@ def measure(
     torch.set_num_threads(threads or SERVICE_DEFAULT_THREADS)
     bare = bare_times(model, data, repeats=5)
     torch.set_num_threads(default_threads)
-    port = free_port()
-    server = start_server(url, work, port, threads)
-    try:
-        wait_ready(port, server, work)
-        results = {n: run_load(port, bodies[n], counts[n], warmup=3) for n in BATCHES}
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+    results, logged = serve_and_load(url, work, bodies, counts, threads)
     title = (
         f"torch threads: {threads}"
         if threads
         else f"torch threads: the API's default ({SERVICE_DEFAULT_THREADS})"
     )
-    return f"**{title}**\n\n{table(results, bare)}\n\n{verdicts(results, bare)}"
+    return (
+        f"**{title}**\n\n{table(results, bare, logged)}\n\n{verdicts(results, bare)}\n"
+        f"{log_verdicts(results, logged)}"
+    )
+
+
+def serve_and_load(
+    url: str, work: Path, bodies: dict[int, Path], counts: dict[int, int], threads: int
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """Two servers, forecast log off and on, driven in alternating blocks of requests (so a
+    change in the machine's load between blocks hits both alike); (off, on) figures."""
+    ports = [free_port(), free_port()]
+    servers = [
+        start_server(url, work, p, threads, log)
+        for p, log in zip(ports, (False, True), strict=True)
+    ]
+    try:
+        for port, server in zip(ports, servers, strict=True):
+            wait_ready(port, server, work)
+        off, on = {}, {}
+        for n in BATCHES:
+            blocks: list[list[dict[str, Any]]] = [[], []]
+            block = max(1, counts[n] // LOG_ROUNDS)
+            for _ in range(LOG_ROUNDS):
+                for i, port in enumerate(ports):
+                    blocks[i].append(run_load(port, bodies[n], block, warmup=2))
+            off[n], on[n] = (_pooled(b) for b in blocks)
+        return off, on
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def _pooled(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = [x for b in blocks for x in b["latencies"]]
+    sizes = {k: blocks[0][k] for k in ("request_bytes", "response_bytes")}
+    return summary(latencies) | sizes
 
 
 def report(text: str, model: Any) -> str:
@@ -353,7 +434,10 @@ sequential requests on one keep-alive connection, each with every series' last
 for 48 steps. "bare predict" is `Forecaster.predict` on the same DataFrame in-process (what the
 route calls after parsing); "net forward" is the network alone on the prepared panel;
 "overhead / bare" is (p50 - bare predict) / bare predict: HTTP, JSON parsing and validation, the
-model lookup and the JSON answer.
+model lookup and the JSON answer. The main columns are served with the forecast log off; the
+"log on" columns by a second server with it on (`FORECASTER_FORECAST_LOG=true`, the default:
+every answer hashed and queued, a background thread writing batches to the same database), the
+two driven in {LOG_ROUNDS} alternating blocks of requests per batch size.
 
 {text}
 

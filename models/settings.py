@@ -105,6 +105,18 @@ class Settings(BaseSettings):
             "workers (requests run side by side instead), torch's default elsewhere."
         ),
     )
+    forecast_log: bool = Field(
+        default=True, description="Log every stored-model forecast (input, answer, provenance)."
+    )
+    forecast_log_retention_days: float = Field(
+        default=30.0, gt=0, description="Logged forecasts and their scores are kept this long."
+    )
+    drift_window: int = Field(
+        default=100, ge=1, description="Drift compares the live MASE of this many last forecasts."
+    )
+    drift_ratio: float = Field(
+        default=1.5, gt=0, description="Drift: live MASE above this multiple of the backtest's."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
 

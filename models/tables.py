@@ -7,19 +7,21 @@ on PostgreSQL).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     Double,
     Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -250,3 +252,82 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = _updated_at()
+
+
+class ForecastRecord(Base):
+    """One logged forecast of a stored model: provenance, request and answer.
+
+    ``payload`` holds the input history and the full prediction as an ``.npz`` of plain numeric
+    and fixed-width text arrays (never pickled; see ``models.forecast_payload``). The model is
+    named by value (name, version, artifact digest), not by foreign key, so the log outlives
+    archived or deleted versions and writes need no lookups.
+    """
+
+    __tablename__ = "forecasts"
+    __table_args__ = (
+        Index(None, "created_at", "id"),
+        Index(None, "model_name", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    forecast_id: Mapped[str] = mapped_column(String(36), unique=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    artifact_sha256: Mapped[str] = mapped_column(String(64))
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    horizon: Mapped[int] = mapped_column(Integer)
+    request: Mapped[dict[str, Any]] = mapped_column()
+    dataset: Mapped[str | None] = mapped_column(String(200))
+    n_series: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[bytes] = mapped_column(LargeBinary())
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class ForecastTarget(Base):
+    """A series of a logged forecast that waits for actuals in ``dataset`` (``remaining`` points).
+
+    ``row`` is the series' index in the forecast's payload; the dataset series is matched by
+    name when actuals arrive, so a series created after the forecast is still scored.
+    """
+
+    __tablename__ = "forecast_targets"
+    __table_args__ = (Index(None, "dataset", "remaining"),)
+
+    forecast_id: Mapped[str] = mapped_column(
+        ForeignKey("forecasts.forecast_id", ondelete="CASCADE"), primary_key=True
+    )
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(200))
+    unique_id: Mapped[str] = mapped_column(String(200))
+    first_ts: Mapped[datetime] = mapped_column()
+    last_ts: Mapped[datetime] = mapped_column()
+    remaining: Mapped[int] = mapped_column(Integer)
+
+
+class ForecastScore(Base):
+    """One forecast point scored against its actual; the primary key makes scoring exactly-once.
+
+    Off-grid actuals (a timestamp the forecast has no step for) are kept with ``step`` NULL so
+    they are not looked at again; aggregates skip them.
+    """
+
+    __tablename__ = "forecast_scores"
+    __table_args__ = (
+        Index(None, "model_name", "version", "day"),
+        Index(None, "model_name", "version", "forecast_created_at"),
+    )
+
+    forecast_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    forecast_created_at: Mapped[datetime] = mapped_column()
+    day: Mapped[date] = mapped_column(Date())
+    step: Mapped[int | None] = mapped_column(Integer)
+    abs_error: Mapped[float | None] = mapped_column(Double())
+    scaled_error: Mapped[float | None] = mapped_column(Double())
+    smape: Mapped[float | None] = mapped_column(Double())
+    in_80: Mapped[float | None] = mapped_column(Double())
+    in_95: Mapped[float | None] = mapped_column(Double())
+    scored_at: Mapped[datetime] = _created_at()

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.data_checks import dataset_freq
-from api.deps import SessionDep
+from api.deps import ServicesDep, SessionDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.ingest import parse_csv, parse_json_rows
 from api.openapi import request_body
@@ -40,14 +40,21 @@ async def put_observations(
     dataset: DatasetName,
     request: Request,
     session: SessionDep,
+    services: ServicesDep,
+    background: BackgroundTasks,
     unique_id: Annotated[
         str | None, Query(min_length=1, max_length=200, description="Series of a ds,y CSV.")
     ] = None,
 ) -> IngestOut:
-    """Upsert observations in long format (``unique_id, ds, y``) from JSON rows, CSV or Parquet."""
+    """Upsert observations in long format (``unique_id, ds, y``) from JSON rows, CSV or Parquet.
+
+    Logged forecasts of this dataset are scored against the new actuals after the answer.
+    """
     body = await request.body()
     content_type = request.headers.get("content-type", "")
-    return await run_in_threadpool(_ingest, session, dataset, body, content_type, unique_id)
+    out = await run_in_threadpool(_ingest, session, dataset, body, content_type, unique_id)
+    background.add_task(services.scorer.after_ingest, dataset)
+    return out
 
 
 def _ingest(

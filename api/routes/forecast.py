@@ -16,6 +16,7 @@ from api.data_checks import check_posted_series
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.forecast_csv import CSV_RESPONSE, csv_answer, wants_csv
+from api.forecast_log import StoredModel
 from api.forecasting import forecasts_json, history_frame, predict, recent
 from api.instant import forecast_without_model
 from api.openapi import request_body
@@ -62,7 +63,8 @@ def _parse_and_predict(services: Services, raw: bytes) -> JSONResponse | Forecas
 
 
 def forecast_with_model(services: Services, body: ForecastRequest) -> JSONResponse:
-    """Resolve the reference, gather the history, predict in one batch; no database write."""
+    """Resolve the reference, gather the history, predict in one batch; then trace the answer
+    (provenance fields, and the forecast queued for the log's background writer)."""
     assert body.model is not None
     name, _ = registry.parse_reference(body.model)
     with services.session_factory() as session:  # closed without commit: read-only
@@ -83,6 +85,9 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
             )
     if history.empty:
         raise InvalidFieldError("body.dataset", "the dataset has no observations")
-    prediction = predict(model, recent(history, model.min_history), body.horizon, trained_horizon)
+    given = recent(history, model.min_history)
+    prediction = predict(model, given, body.horizon, trained_horizon)
     forecasts = forecasts_json(prediction, body.quantiles)
-    return FastJSONResponse({"model": {"name": name, "version": number}, "forecasts": forecasts})
+    stored = StoredModel(name, number, sha256, model.season)
+    traced = services.forecast_log.record(body, stored, history, given, prediction)
+    return FastJSONResponse({**traced, "forecasts": forecasts})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -72,7 +73,10 @@ class ForecastRequest(Schema):
         default=None,
         min_length=1,
         max_length=100_000,
-        description="With dataset: only these series (all by default).",
+        description=(
+            "With dataset alone: the series to forecast. With posted series and dataset: the "
+            "dataset series each posted series is scored against, in order."
+        ),
     )
     quantiles: list[Quantile] | None = Field(
         default=None, min_length=1, max_length=20, description="Quantiles to return."
@@ -114,7 +118,7 @@ class ForecastRequest(Schema):
         if self.series is None and self.dataset is None:
             raise ValueError("give the history: either series or dataset")
         if self.series is not None and self.dataset is not None:
-            raise ValueError("give either series or dataset, not both")
+            _check_scored_against(self)
         if self.model is None and self.series is None:
             raise ValueError("without a model, post the series to train on")
         if self.model is not None and self.config is not None:
@@ -133,11 +137,23 @@ class ForecastRequest(Schema):
             )
 
 
+def _check_scored_against(body: ForecastRequest) -> None:
+    """Posted series with a dataset: a stored-model forecast scored against that dataset."""
+    assert body.series is not None
+    if body.model is None:
+        raise ValueError("give either series or dataset, not both, when training (no model)")
+    if body.unique_ids is not None and len(body.unique_ids) != len(body.series):
+        raise ValueError("unique_ids must name one dataset series per posted series")
+
+
 class ModelRef(Schema):
-    """The model version that produced a forecast."""
+    """The model version that produced a forecast (with its artifact digest when stored)."""
 
     name: str = Field(description="Model name.")
     version: int = Field(description="Version number.")
+    artifact_sha256: str | None = Field(
+        default=None, description="sha256 of the stored artifact that forecast."
+    )
 
 
 class SeriesForecast(Schema):
@@ -181,5 +197,12 @@ class ForecastOut(Schema):
     held_out: dict[str, Any] | None = Field(
         default=None,
         description="Without a model: the network and the baseline scored on the held-out window.",
+    )
+    forecast_id: str | None = Field(default=None, description="Id in the forecast log.")
+    input_sha256: str | None = Field(
+        default=None, description="sha256 of the history the network used and the request."
+    )
+    created_at: datetime | None = Field(
+        default=None, description="When the forecast was made (UTC)."
     )
     forecasts: list[SeriesForecast] = Field(description="One entry per series.")

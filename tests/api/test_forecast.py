@@ -49,7 +49,11 @@ def test_forecast_by_reference(
     response = _forecast(any_client, model=model_name + suffix, horizon=HORIZON, series=series)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["model"] == {"name": model_name, "version": version}
+    assert body["model"] == {
+        "name": model_name,
+        "version": version,
+        "artifact_sha256": trained.sha256,
+    }
     assert [f["unique_id"] for f in body["forecasts"]] == ["s0", "s1", "s2"]
     first = body["forecasts"][0]
     last_seen = trained.history["ds"].max()
@@ -158,7 +162,8 @@ def test_stored_model_path_writes_nothing_and_caches(
 ) -> None:
     name = unique_name("fc")
     register(api_pg_url, name, trained)
-    app = create_app(make_settings(api_pg_url, artifact_dir))
+    # With the forecast log off (tests/api/test_forecast_log.py covers it on).
+    app = create_app(make_settings(api_pg_url, artifact_dir, forecast_log=False))
     services = app.state.services
     statements: list[str] = []
 

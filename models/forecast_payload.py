@@ -1,0 +1,93 @@
+"""The binary payload of a logged forecast: input history and full prediction as one ``.npz``.
+
+Only numeric and fixed-width text arrays go in, and ``np.load(..., allow_pickle=False)`` reads
+them back, so loading a payload never executes code. Frames are stored column by column, the
+``unique_id`` column as runs (a name and a length per run of equal ids: one run per series in
+the usual series-by-series order, and exact for any order):
+
+- history: ``h_names``, ``h_lengths``, ``h_ds`` (datetime64[ns] as int64), ``h_y`` (float64):
+  exactly the frame the network was given;
+- prediction: ``p_names``, ``p_lengths``, ``p_ds``, ``p_values`` [rows, columns] float64 and
+  ``p_columns`` (``mean``, ``q0.1``...);
+- ``scale`` (float64 per prediction series, optional): the MASE denominator fixed at forecast time.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class ForecastPayload:
+    """The logged input and answer of one forecast (frames as the core reads and writes them)."""
+
+    history: pd.DataFrame
+    prediction: pd.DataFrame
+    scale: np.ndarray | None = None
+
+
+def id_runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(name of each run of equal consecutive ids, length of each run)."""
+    if len(ids) == 0:
+        return ids[:0], np.empty(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(ids[1:] != ids[:-1]) + 1))
+    lengths = np.diff(np.append(starts, len(ids)))
+    return ids[starts], lengths
+
+
+def encode(payload: ForecastPayload) -> bytes:
+    """The payload as ``.npz`` bytes (uncompressed: writing stays cheap)."""
+    arrays = _frame_arrays("h", payload.history)
+    arrays["h_y"] = payload.history["y"].to_numpy(dtype=np.float64)
+    prediction = payload.prediction
+    arrays |= _frame_arrays("p", prediction)
+    columns = [c for c in prediction.columns if c not in ("unique_id", "ds")]
+    arrays["p_columns"] = np.array(columns, dtype=str)
+    arrays["p_values"] = prediction[columns].to_numpy(dtype=np.float64)
+    if payload.scale is not None:
+        arrays["scale"] = np.asarray(payload.scale, dtype=np.float64)
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **arrays)
+    return buffer.getvalue()
+
+
+def decode(raw: bytes) -> ForecastPayload:
+    """The payload stored as RAW; InvalidInput when it is not one of ours."""
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        history = _frame("h", arrays)
+        history["y"] = arrays["h_y"]
+        prediction = _frame("p", arrays)
+        values = arrays["p_values"]
+        columns = arrays["p_columns"].tolist()
+    except (ValueError, OSError, EOFError, KeyError) as exc:
+        raise InvalidInput("the logged payload is unreadable") from exc
+    for i, column in enumerate(columns):
+        prediction[column] = values[:, i]
+    return ForecastPayload(history, prediction, arrays.get("scale"))
+
+
+def _frame_arrays(prefix: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    names, lengths = id_runs(frame["unique_id"].to_numpy())
+    return {
+        f"{prefix}_names": np.array([str(n) for n in names], dtype=str),
+        f"{prefix}_lengths": lengths.astype(np.int64),
+        f"{prefix}_ds": frame["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64),
+    }
+
+
+def _frame(prefix: str, arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    names = arrays[f"{prefix}_names"].astype(object)
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(names, arrays[f"{prefix}_lengths"]),
+            "ds": arrays[f"{prefix}_ds"].view("datetime64[ns]"),
+        }
+    )
