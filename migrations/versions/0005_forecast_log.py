@@ -1,7 +1,7 @@
 """The forecast log: logged forecasts, the series that wait for actuals, and scored points.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-27
 
 Types are spelled out here (not imported from models/) so this revision stays as it was written.
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
