@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import require_api_key
+from api.batching import MicroBatcher
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, JobCounter, JobFigures
@@ -93,7 +94,10 @@ def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None
         settings.model_cache_size,
         on_lookup=lambda hit: metrics.model_cache.labels(result="hit" if hit else "miss").inc(),
     )
-    return Services(settings, engine, factory, cache, metrics, at_head)
+    batcher = MicroBatcher(
+        settings.batch_wait_ms / 1000, settings.batch_max_series, on_batch=metrics.observe_batch
+    )
+    return Services(settings, engine, factory, cache, metrics, at_head, batcher)
 
 
 def _job_counter(factory: sessionmaker[Session]) -> JobCounter:

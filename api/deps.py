@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.batching import MicroBatcher
 from api.metrics import ApiMetrics
 from api.model_cache import ModelCache
 from models.db import session_scope
@@ -34,6 +35,7 @@ class Services:
     model_cache: ModelCache
     metrics: ApiMetrics
     at_head: ReadinessCheck | None
+    batcher: MicroBatcher
 
 
 def get_services(request: Request) -> Services:

@@ -1,7 +1,8 @@
 """Forecasting with a stored model: history frames in, JSON-ready forecasts out.
 
-Inference is one ``predict`` call for every series of a request (batched by the core). The
-answer's records come from ``forecaster.records``, built column-wise.
+Inference runs through ``api.batching`` (one forward pass for every series of a request, shared
+with concurrent requests for the same model version). The answer's records come from
+``forecaster.records``, built column-wise.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pandas as pd
 
 from api.errors import InvalidFieldError
 from api.schemas.forecast import SeriesIn
-from forecaster import Forecaster
 from forecaster.records import forecast_records, quantile_keys
 
 
@@ -79,13 +79,10 @@ def forecasts_json(
     return forecast_records(prediction, quantile_columns(prediction, wanted))
 
 
-def predict(
-    model: Forecaster, history: pd.DataFrame, horizon: int, trained_horizon: int
-) -> pd.DataFrame:
-    """One batched ``predict`` over every series; a horizon beyond training is a 422."""
+def require_horizon(horizon: int, trained_horizon: int) -> None:
+    """A horizon beyond the one the model was trained for is a 422 naming ``body.horizon``."""
     if horizon > trained_horizon:
         raise InvalidFieldError(
             "body.horizon",
             f"horizon {horizon} is beyond the {trained_horizon} steps this model was trained for",
         )
-    return model.predict(history, horizon=horizon)

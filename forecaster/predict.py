@@ -21,6 +21,11 @@ from forecaster.windows import (
 )
 
 PREDICT_CHUNK = 4096
+# CPU matrix kernels take another path for fewer than 4 rows (summing in another order), so a
+# series forecast alone would differ in the last bits from the same series in a batch. Every
+# forward runs at least this many rows (repeats of the first), so a series' numbers never depend
+# on what shares its forward pass: the micro-batching API relies on that.
+MIN_ROWS = 8
 
 
 @torch.no_grad()
@@ -33,17 +38,26 @@ def forecast_panel(
     data = pad(tail, spec.transform, spec.lookback)
     parts = []
     for i in range(0, len(tail.ids), PREDICT_CHUNK):
-        x = data.values[i : i + PREDICT_CHUNK]  # [B, L]
+        rows = min(PREDICT_CHUNK, len(tail.ids) - i)
+        x = _at_least(data.values[i : i + rows], MIN_ROWS)  # [B, L], B >= MIN_ROWS
         starts = torch.zeros(len(x), dtype=torch.long)
-        cal = calendar_features(
-            data.phases[i : i + PREDICT_CHUNK], starts, spec.periods, spec.lookback, spec.patch
-        )
+        phases = _at_least(data.phases[i : i + rows], MIN_ROWS)
+        cal = calendar_features(phases, starts, spec.periods, spec.lookback, spec.patch)
         loc, spread = window_scale(x, spec.season, spec.transform == "log")
         z = scale(x, loc, spread).to(device)
         members = [net.eval()(z, cal.to(device)).float().cpu() for net in nets]
         forecast = from_model_space(unscale(combine(members), loc, spread), spec.transform)
-        parts.append(_clamp_nonnegative(forecast, x) if spec.transform == "none" else forecast)
+        forecast = _clamp_nonnegative(forecast, x) if spec.transform == "none" else forecast
+        parts.append(forecast[:rows])
     return torch.cat(parts).double().numpy()
+
+
+def _at_least(rows: torch.Tensor, count: int) -> torch.Tensor:
+    """``rows`` [B, ...] extended to ``count`` rows by repeating its first row (B >= 1)."""
+    missing = count - len(rows)
+    if missing <= 0:
+        return rows
+    return torch.cat([rows, rows[:1].expand(missing, *rows.shape[1:])])
 
 
 def _clamp_nonnegative(forecast: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

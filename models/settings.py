@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     model_cache_size: int = Field(
         default=16, ge=1, description="Loaded models kept in the API's LRU cache."
     )
+    batch_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=1000,
+        description=(
+            "How long the first forecast request for a model version waits for others to share "
+            "its forward pass (0: only requests that arrive while the model is busy share)."
+        ),
+    )
+    batch_max_series: int = Field(
+        default=256,
+        ge=1,
+        description="Series in one micro-batched forward pass at most; a full batch runs at once.",
+    )
     forecast_wait_seconds: float = Field(
         default=30.0, ge=0, description="Upper bound on how long POST /v1/forecast may wait."
     )

@@ -16,9 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.batching import batched_predict
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors, problem
-from api.forecasting import forecasts_json, history_frame, predict, recent
+from api.forecasting import forecasts_json, history_frame, recent
 from api.jobs import enqueue_forecast, job_out
 from api.openapi import request_body
 from api.responses import FastJSONResponse
@@ -83,9 +84,19 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
     if history.empty:
         raise InvalidFieldError("body.dataset", "the dataset has no observations")
     model = services.model_cache.get(sha256)
-    prediction = predict(model, recent(history, model.min_history), body.horizon, trained_horizon)
+    prediction, timing = batched_predict(
+        services.batcher,
+        sha256,
+        model,
+        recent(history, model.min_history),
+        body.horizon,
+        trained_horizon,
+    )
     forecasts = forecasts_json(prediction, body.quantiles)
-    return FastJSONResponse({"model": {"name": name, "version": number}, "forecasts": forecasts})
+    return FastJSONResponse(
+        {"model": {"name": name, "version": number}, "forecasts": forecasts},
+        headers=timing.headers(),
+    )
 
 
 async def forecast_with_job(services: Services, body: ForecastRequest) -> JSONResponse:
