@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         default=2.0,
         ge=0,
-        le=1000,
+        le=10_000,
         description=(
             "How long the first forecast request for a model version waits for others to share "
             "its forward pass (0: only requests that arrive while the model is busy share)."
