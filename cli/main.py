@@ -40,6 +40,12 @@ def serve(
         1, "--workers-inline", min=0, help="Training workers run inside this process (0 = none)."
     ),
     scheduler: bool = typer.Option(True, help="Run the retraining scheduler in this process."),
+    processes: int = typer.Option(
+        1,
+        "--processes",
+        min=1,
+        help="API processes sharing the port, each with its own model cache (about one per core).",
+    ),
 ) -> None:
     """Run the HTTP API, with inline workers and the scheduler (the embedded mode)."""
     from cli.serve import run_service
@@ -47,7 +53,12 @@ def serve(
     settings = get_settings()
     configure_logging(settings)
     run_service(
-        settings, host=host, port=port, workers_inline=workers_inline, with_scheduler=scheduler
+        settings,
+        host=host,
+        port=port,
+        workers_inline=workers_inline,
+        with_scheduler=scheduler,
+        processes=processes,
     )
 
 
