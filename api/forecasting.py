@@ -43,8 +43,19 @@ def recent(history: pd.DataFrame, points: int) -> pd.DataFrame:
     With gaps the last rows span more steps than ``points``, never fewer, so nothing the model
     needs is cut.
     """
-    if len(history) <= points * max(history["unique_id"].nunique(), 1):
+    ids = history["unique_id"].to_numpy()
+    ds = history["ds"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([])
+    one_run_each = len(set(ids[starts].tolist())) == len(starts)
+    series = len(starts) if one_run_each else history["unique_id"].nunique()
+    if len(history) <= points * max(series, 1):
         return history
+    same = ids[1:] == ids[:-1]
+    if one_run_each and np.all(ds[1:][same] > ds[:-1][same]):
+        # Each series in one run, oldest first (as posted): keep its last rows by position.
+        ends = np.r_[starts[1:], len(ids)]
+        first_kept = np.repeat(np.maximum(ends - points, starts), ends - starts)
+        return history[np.arange(len(ids)) >= first_kept]
     ordered = history.sort_values(["unique_id", "ds"], kind="stable")
     return ordered.groupby("unique_id", sort=False).tail(points)
 

@@ -261,12 +261,12 @@ def verdicts(results: dict[int, dict[str, float]], bare: dict[int, tuple[float, 
     )
 
 
-def record(text: str) -> None:
-    """Replace (or add) the "## API latency" section of BENCHMARKS.md, leaving the rest alone."""
+def record(text: str, section: str = SECTION) -> None:
+    """Replace (or add) ``section`` of BENCHMARKS.md, leaving the rest alone."""
     path = ROOT / "BENCHMARKS.md"
     current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = f"{SECTION}\n\n{text.strip()}\n\n"
+    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
+    block = f"{section}\n\n{text.strip()}\n\n"
     updated = (
         pattern.sub(lambda _: block, current)
         if pattern.search(current)
