@@ -44,6 +44,7 @@ def serve(
         1,
         "--processes",
         min=1,
+        envvar="FORECASTER_API_PROCESSES",
         help="API processes sharing the port, each with its own model cache (about one per core).",
     ),
 ) -> None:
