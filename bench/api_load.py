@@ -109,7 +109,7 @@ async def drive(port: int, files: list[Path], connections: int, seconds: float) 
     batches: list[int] = []
     queue: list[float] = []
     compute: list[float] = []
-    errors = 0
+    errors: dict[str, int] = {}
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
@@ -117,7 +117,6 @@ async def drive(port: int, files: list[Path], connections: int, seconds: float) 
         deadline = time.perf_counter() + seconds
 
         async def client_loop(k: int) -> None:
-            nonlocal errors
             i = k
             while time.perf_counter() < deadline:
                 start = time.perf_counter()
@@ -125,13 +124,13 @@ async def drive(port: int, files: list[Path], connections: int, seconds: float) 
                     response = await client.post(
                         "/v1/forecast", content=payloads[i % len(payloads)], headers=headers
                     )
-                except httpx.HTTPError:
-                    errors += 1
+                except httpx.HTTPError as exc:
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                     continue
                 latencies.append(time.perf_counter() - start)
                 i += connections
                 if response.status_code != 200:
-                    errors += 1
+                    errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
                     continue
                 batches.append(int(response.headers.get("x-batch-requests", "1")))
                 queue.append(float(response.headers.get("x-queue-ms", "nan")))
@@ -148,7 +147,7 @@ def summary(
     batches: list[int],
     queue: list[float],
     compute: list[float],
-    errors: int,
+    errors: dict[str, int],
     elapsed: float,
 ) -> dict[str, Any]:
     """The figures of one run."""
@@ -160,7 +159,8 @@ def summary(
         "p50": float(np.percentile(lat, 50)),
         "p95": float(np.percentile(lat, 95)),
         "p99": float(np.percentile(lat, 99)),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
         "batch_mean": float(sizes.mean()),
         "batch_p50": float(np.percentile(sizes, 50)),
         "batch_max": int(sizes.max()),
@@ -189,7 +189,7 @@ def table(rows: dict[int, dict[str, Any]], big: dict[str, Any]) -> str:
     for n, r in rows.items():
         lines.append(
             f"| {n} | {r['rps']:.1f} | {r['p50'] * 1e3:.1f} | {r['p95'] * 1e3:.1f} "
-            f"| {r['p99'] * 1e3:.1f} | {r['errors']} | {r['batch_mean']:.1f} / "
+            f"| {r['p99'] * 1e3:.1f} | {_errors(r)} | {r['batch_mean']:.1f} / "
             f"{r['batch_p50']:.0f} / {r['batch_max']} | {r['queue_ms']:.1f} "
             f"| {r['compute_ms']:.1f} |"
         )
@@ -199,6 +199,11 @@ def table(rows: dict[int, dict[str, Any]], big: dict[str, Any]) -> str:
         f"compute {big['compute_ms']:.0f} ms, errors {big['errors']}."
     )
     return "\n".join(lines)
+
+
+def _errors(row: dict[str, Any]) -> str:
+    kinds = ", ".join(f"{k}: {v}" for k, v in sorted(row["error_kinds"].items()))
+    return f"{row['errors']} ({kinds})" if kinds else "0"
 
 
 def report(text: str, args: argparse.Namespace, model: Any) -> str:
@@ -259,7 +264,9 @@ def _big(port: int, body: Path, requests: int) -> dict[str, Any]:
     import httpx
 
     payload = body.read_bytes()
-    latencies, compute, errors = [], [], 0
+    latencies: list[float] = []
+    compute: list[float] = []
+    errors: dict[str, int] = {}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
         for i in range(requests + 1):
             start = time.perf_counter()
@@ -270,7 +277,7 @@ def _big(port: int, body: Path, requests: int) -> dict[str, Any]:
                 continue
             latencies.append(time.perf_counter() - start)
             if response.status_code != 200:
-                errors += 1
+                errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
             compute.append(float(response.headers.get("x-compute-ms", "nan")))
     return summary(latencies, [1] * len(latencies), [], compute, errors, 1.0)
 

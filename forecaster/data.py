@@ -131,9 +131,11 @@ def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
         raise InvalidDataError("no rows: the data is empty")
     if df["unique_id"].isna().any():
         raise InvalidDataError("unique_id has missing values")
-    frame = pd.DataFrame({"unique_id": df["unique_id"].astype(str)})
-    frame["ds"] = _parse_ds(df["ds"], frame["unique_id"])
-    frame["y"] = _parse_y(df["y"], frame["unique_id"])
+    ids = df["unique_id"].astype(str)
+    # One constructor call: adding columns one by one costs more than the checks on small frames.
+    frame = pd.DataFrame(
+        {"unique_id": ids, "ds": _parse_ds(df["ds"], ids), "y": _parse_y(df["y"], ids)}
+    )
     if _ordered_without_repeats(frame):  # the usual case: skip the sort and the hash check
         return frame
     frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
@@ -168,10 +170,13 @@ def _parse_ds(ds: pd.Series, ids: pd.Series) -> pd.Series:
 
 
 def _parse_y(y: pd.Series, ids: pd.Series) -> pd.Series:
-    numeric = pd.to_numeric(y, errors="coerce").astype("float64")
-    text = numeric.isna() & y.notna()
-    if text.any():
-        raise InvalidDataError(f"non-numeric value {y[text].iloc[0]!r}", str(ids[text].iloc[0]))
+    if pd.api.types.is_float_dtype(y.dtype):  # the usual case: nothing can be text
+        numeric = y.astype("float64")
+    else:
+        numeric = pd.to_numeric(y, errors="coerce").astype("float64")
+        text = numeric.isna() & y.notna()
+        if text.any():
+            raise InvalidDataError(f"non-numeric value {y[text].iloc[0]!r}", str(ids[text].iloc[0]))
     bad = ~np.isfinite(numeric.to_numpy())
     if bad.any():
         raise InvalidDataError("contains NaN or infinite values", str(ids[bad].iloc[0]))
