@@ -5,7 +5,9 @@ together for the same artifact (keyed by its sha256, never by name or alias) are
 first one to arrive leads a batch, waits up to ``wait_s`` for others (or until ``max_series``
 series have joined), runs one ``forecast_panel`` over all of them and hands every caller its own
 rows. While a model's forward pass runs, the next batch for it keeps filling, so batches grow
-with the load instead of queueing one forward pass behind another.
+with the load instead of queueing one forward pass behind another. The wait is skipped when the
+model's previous batch had a single request (no concurrency seen lately), so sequential clients
+pay nothing for it; a model's first batch waits.
 
 Answers do not change: every request is validated and prepared on its own before it joins, and
 the core's forward is per-series independent bit for bit (``forecaster.predict.MIN_ROWS``). A
@@ -92,6 +94,7 @@ class MicroBatcher:
         self._lock = threading.Lock()
         self._open: dict[str, _Batch] = {}
         self._running: dict[str, threading.Lock] = {}
+        self._last_requests: dict[str, int] = {}  # requests in each model's previous batch
 
     def forecast(self, key: str, model: Forecaster, panel: Panel) -> tuple[np.ndarray, BatchTiming]:
         """Quantile forecasts [series, trained horizon, levels] of ``panel``'s series."""
@@ -136,13 +139,15 @@ class MicroBatcher:
     def _lead(self, key: str, batch: _Batch) -> None:
         """Wait for company, then for the model's previous pass; run this batch; wake the rest."""
         try:
-            batch.full.wait(self.wait_s)
+            if self._last_requests.get(key, 2) > 1:
+                batch.full.wait(self.wait_s)
             with self._running_lock(key):  # the batch keeps filling while an earlier pass runs
                 with self._lock:
                     self._close(key, batch)
                 batch.started = time.perf_counter()
                 batch.forecasts = _forward(batch.model, batch.panels)
                 batch.compute_s = time.perf_counter() - batch.started
+                self._last_requests[key] = len(batch.panels)
         except (ForecasterError, RuntimeError, ValueError):  # each member retries alone
             batch.forecasts = None
         finally:

@@ -69,7 +69,8 @@ class Settings(BaseSettings):
         le=10_000,
         description=(
             "How long the first forecast request for a model version waits for others to share "
-            "its forward pass (0: only requests that arrive while the model is busy share)."
+            "its forward pass (0: only requests that arrive while the model is busy share); "
+            "skipped while the previous batch of that model had one request."
         ),
     )
     batch_max_series: int = Field(
