@@ -26,7 +26,7 @@ from uvicorn.supervisors import Multiprocess
 from api.app import create_app
 from cli.database import StartupError, check_database
 from cli.logs import configure_logging
-from cli.runtime import configure_torch_threads
+from cli.runtime import configure_api_gc, configure_torch_threads
 from migrations.runner import is_at_head
 from models.settings import Settings, get_settings
 from worker.process import new_worker_id
@@ -105,6 +105,7 @@ def run_service(
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
     configure_torch_threads(settings, api_only=workers_inline == 0)
+    configure_api_gc()
     with background_threads(settings, workers_inline=workers_inline, with_scheduler=with_scheduler):
         logger.info(
             "serving",
@@ -142,4 +143,5 @@ def app_from_environment() -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
     configure_torch_threads(settings, api_only=True)
+    configure_api_gc()
     return create_app(settings, at_head=is_at_head)
