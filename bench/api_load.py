@@ -198,6 +198,29 @@ def table(rows: dict[int, dict[str, Any]], big: dict[str, Any]) -> str:
         f"p50 {big['p50'] * 1e3:.0f} ms, p95 {big['p95'] * 1e3:.0f} ms, "
         f"compute {big['compute_ms']:.0f} ms, errors {big['errors']}."
     )
+    return "\n".join([*lines, "", verdicts(rows, big)])
+
+
+def verdicts(rows: dict[int, dict[str, Any]], big: dict[str, Any]) -> str:
+    """The issue's targets, met or not, on this run."""
+    met = {True: "met", False: "NOT met"}
+    lines = []
+    if 32 in rows:
+        r = rows[32]
+        ok = r["rps"] >= 150 and r["p99"] <= 0.25 and r["errors"] == 0
+        lines.append(
+            f"- 32 connections: {r['rps']:.0f} req/s, p99 {r['p99'] * 1e3:.0f} ms, "
+            f"{r['errors']} errors (target >= 150 req/s, p99 <= 250 ms, no errors): {met[ok]}."
+        )
+    if 1 in rows:
+        p50 = rows[1]["p50"]
+        lines.append(
+            f"- 1 connection p50 {p50 * 1e3:.1f} ms (target <= 10 ms): {met[p50 <= 0.01]}."
+        )
+    lines.append(
+        f"- 1,000 series p50 {big['p50'] * 1e3:.0f} ms (target <= 500 ms): "
+        f"{met[big['p50'] <= 0.5]}."
+    )
     return "\n".join(lines)
 
 
