@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,24 +17,13 @@ from tests.e2e.test_service import (  # noqa: F401 - fixtures used by name
     _csv,
     _free_port,
     _wait_job,
+    _wait_ready,
     fresh_pg_url,
     service_env,
 )
 
 pytestmark = pytest.mark.slow
 STARTUP_S = 240  # two fresh interpreters importing torch and pandas on shared cores
-
-
-def _wait_ready(client: httpx.Client, service: Service) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"service did not become ready\n{service.output()}")
 
 
 def _children(pid: int) -> list[int]:
@@ -53,7 +41,7 @@ def test_two_api_processes_share_the_port_and_one_inline_worker_trains(
     args = ["serve", "--processes", "2", "--workers-inline", "1", "--no-scheduler"]
     supervisor = service.start("serve", *args, "--port", str(port))
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-        _wait_ready(client, service)  # every API process imports torch: slow on busy cores
+        _wait_ready(client, service, STARTUP_S)
         api_processes = [p for p in _children(supervisor.pid) if _is_api_process(p)]
         assert len(api_processes) == 2, service.output()
         client.put(
