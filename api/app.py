@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.accuracy_metrics import LiveAccuracyCollector
 from api.auth import require_api_key
+from api.batching import MicroBatcher
 from api.console import install_console
 from api.deps import ReadinessCheck, Services
 from api.errors import install_error_handlers
@@ -116,7 +117,12 @@ def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None
     metrics.registry.register(LiveAccuracyCollector(factory, settings))
     forecast_log = ForecastLog(factory, settings)
     scorer = LiveScorer(factory, forecast_log)
-    return Services(settings, engine, factory, cache, metrics, at_head, forecast_log, scorer)
+    batcher = MicroBatcher(
+        settings.batch_wait_ms / 1000, settings.batch_max_series, on_batch=metrics.observe_batch
+    )
+    return Services(
+        settings, engine, factory, cache, metrics, at_head, forecast_log, scorer, batcher
+    )
 
 
 def _job_counter(factory: sessionmaker[Session]) -> JobCounter:

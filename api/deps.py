@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.batching import MicroBatcher
 from api.forecast_log import ForecastLog
 from api.live_scorer import LiveScorer
 from api.metrics import ApiMetrics
@@ -38,6 +39,7 @@ class Services:
     at_head: ReadinessCheck | None
     forecast_log: ForecastLog
     scorer: LiveScorer
+    batcher: MicroBatcher
 
 
 def get_services(request: Request) -> Services:

@@ -1,7 +1,8 @@
 """Forecasting with a stored model: history frames in, JSON-ready forecasts out.
 
-Inference is one ``predict`` call for every series of a request (batched by the core). The
-answer's records come from ``forecaster.records``, built column-wise.
+Inference runs through ``api.batching`` (one forward pass for every series of a request, shared
+with concurrent requests for the same model version). The answer's records come from
+``forecaster.records``, built column-wise.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pandas as pd
 
 from api.errors import InvalidFieldError
 from api.schemas.forecast import SeriesIn
-from forecaster import Forecaster
 from forecaster.records import forecast_records, quantile_keys
 
 
@@ -43,8 +43,19 @@ def recent(history: pd.DataFrame, points: int) -> pd.DataFrame:
     With gaps the last rows span more steps than ``points``, never fewer, so nothing the model
     needs is cut.
     """
-    if len(history) <= points * max(history["unique_id"].nunique(), 1):
+    ids = history["unique_id"].to_numpy()
+    ds = history["ds"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([])
+    one_run_each = len(set(ids[starts].tolist())) == len(starts)
+    series = len(starts) if one_run_each else history["unique_id"].nunique()
+    if len(history) <= points * max(series, 1):
         return history
+    same = ids[1:] == ids[:-1]
+    if one_run_each and np.all(ds[1:][same] > ds[:-1][same]):
+        # Each series in one run, oldest first (as posted): keep its last rows by position.
+        ends = np.r_[starts[1:], len(ids)]
+        first_kept = np.repeat(np.maximum(ends - points, starts), ends - starts)
+        return history[np.arange(len(ids)) >= first_kept]
     ordered = history.sort_values(["unique_id", "ds"], kind="stable")
     return ordered.groupby("unique_id", sort=False).tail(points)
 
@@ -79,13 +90,10 @@ def forecasts_json(
     return forecast_records(prediction, quantile_columns(prediction, wanted))
 
 
-def predict(
-    model: Forecaster, history: pd.DataFrame, horizon: int, trained_horizon: int
-) -> pd.DataFrame:
-    """One batched ``predict`` over every series; a horizon beyond training is a 422."""
+def require_horizon(horizon: int, trained_horizon: int) -> None:
+    """A horizon beyond the one the model was trained for is a 422 naming ``body.horizon``."""
     if horizon > trained_horizon:
         raise InvalidFieldError(
             "body.horizon",
             f"horizon {horizon} is beyond the {trained_horizon} steps this model was trained for",
         )
-    return model.predict(history, horizon=horizon)

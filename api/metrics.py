@@ -20,6 +20,7 @@ from models.errors import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
@@ -85,8 +86,25 @@ class ApiMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.batch_requests = Histogram(
+            "forecaster_forecast_batch_requests",
+            "Requests answered by one micro-batched forward pass.",
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
+        self.batch_series = Histogram(
+            "forecaster_forecast_batch_series",
+            "Series in one micro-batched forward pass.",
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
         if count_jobs is not None:
             self.registry.register(JobsCollector(count_jobs))
+
+    def observe_batch(self, requests: int, series: int) -> None:
+        """Record the size of one forward pass of the micro-batcher."""
+        self.batch_requests.observe(requests)
+        self.batch_series.observe(series)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one finished request and record its latency."""

@@ -302,7 +302,7 @@ def verdicts(results: dict[int, dict[str, float]], bare: dict[int, tuple[float, 
 
 
 def record(text: str, section: str = SECTION) -> None:
-    """Replace (or add) SECTION of BENCHMARKS.md, leaving the rest alone."""
+    """Replace (or add) ``section`` of BENCHMARKS.md, leaving the rest alone."""
     path = ROOT / "BENCHMARKS.md"
     current = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)

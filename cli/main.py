@@ -42,6 +42,13 @@ def serve(
         1, "--workers-inline", min=0, help="Training workers run inside this process (0 = none)."
     ),
     scheduler: bool = typer.Option(True, help="Run the retraining scheduler in this process."),
+    processes: int = typer.Option(
+        1,
+        "--processes",
+        min=1,
+        envvar="FORECASTER_API_PROCESSES",
+        help="API processes sharing the port, each with its own model cache (about one per core).",
+    ),
 ) -> None:
     """Run the HTTP API, with inline workers and the scheduler (the embedded mode)."""
     from cli.serve import run_service
@@ -49,7 +56,12 @@ def serve(
     settings = get_settings()
     configure_logging(settings)
     run_service(
-        settings, host=host, port=port, workers_inline=workers_inline, with_scheduler=scheduler
+        settings,
+        host=host,
+        port=port,
+        workers_inline=workers_inline,
+        with_scheduler=scheduler,
+        processes=processes,
     )
 
 

@@ -3,6 +3,11 @@
 The inline workers and the scheduler are threads around uvicorn: they start before it serves and
 are stopped (and joined, within the shutdown grace) after uvicorn returns on SIGTERM/SIGINT.
 The service refuses to start on a database that is not at the migration head.
+
+With ``processes > 1`` the API runs in that many uvicorn worker processes sharing one listening
+socket (each with its own app: model cache, micro-batcher, engine); this process supervises them
+(restarting one that dies) and runs the inline workers and the scheduler once, not per process.
+The API processes read their settings from the environment (``app_from_environment``).
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from api.app import create_app
 from cli.database import StartupError, check_database
-from cli.runtime import configure_torch_threads
+from cli.logs import configure_logging
+from cli.runtime import configure_api_gc, configure_torch_threads
 from migrations.runner import is_at_head
-from models.settings import Settings
+from models.settings import Settings, get_settings
 from worker.process import new_worker_id
 from worker.runner import Worker
 from worker.scheduler import Scheduler
@@ -77,9 +85,18 @@ def _is_loopback(host: str) -> bool:
 
 
 def run_service(
-    settings: Settings, *, host: str, port: int, workers_inline: int, with_scheduler: bool
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers_inline: int,
+    with_scheduler: bool,
+    processes: int = 1,
 ) -> None:
-    """Serve the API on ``host:port`` until SIGTERM/SIGINT; exit 1 if the database is not ready."""
+    """Serve the API on ``host:port`` until SIGTERM/SIGINT; exit 1 if the database is not ready.
+
+    ``processes`` > 1 serves from that many API processes (see the module docstring).
+    """
     try:
         check_exposure(settings, host)
         check_database(settings)
@@ -88,17 +105,43 @@ def run_service(
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
     configure_torch_threads(settings, api_only=workers_inline == 0)
-    app = create_app(settings, at_head=is_at_head)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
-    server = uvicorn.Server(config)
+    configure_api_gc()
     with background_threads(settings, workers_inline=workers_inline, with_scheduler=with_scheduler):
         logger.info(
             "serving",
             extra={
                 "host": host,
                 "port": port,
+                "processes": processes,
                 "workers_inline": workers_inline,
                 "scheduler": with_scheduler,
             },
         )
-        server.run()
+        if processes == 1:
+            app = create_app(settings, at_head=is_at_head)
+            uvicorn.Server(_uvicorn_config(app, host, port)).run()
+        else:
+            config = _uvicorn_config(f"{__name__}:app_from_environment", host, port, processes)
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def _uvicorn_config(app: FastAPI | str, host: str, port: int, processes: int = 1) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        workers=processes,
+        factory=isinstance(app, str),
+        log_config=None,
+        access_log=False,
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one API process started by ``serve --processes N``: settings, logging and
+    torch threads from the environment, as in the supervising process."""
+    settings = get_settings()
+    configure_logging(settings)
+    configure_torch_threads(settings, api_only=True)
+    configure_api_gc()
+    return create_app(settings, at_head=is_at_head)

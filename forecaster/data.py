@@ -178,8 +178,8 @@ def _parse_ds(ds: pd.Series, ids: pd.Series) -> pd.Series:
 
 
 def _parse_y(y: pd.Series, ids: pd.Series) -> pd.Series:
-    if y.dtype == np.float64:
-        numeric = y  # the usual case: no copy, and nothing can be text
+    if pd.api.types.is_float_dtype(y.dtype):  # the usual case: nothing can be text
+        numeric = y if y.dtype == np.float64 else y.astype("float64")  # float64: no copy
     else:
         numeric = pd.to_numeric(y, errors="coerce").astype("float64")
         text = numeric.isna() & y.notna()

@@ -22,6 +22,11 @@ from forecaster.windows import (
 )
 
 PREDICT_CHUNK = 4096
+# CPU matrix kernels take another path for fewer than 4 rows (summing in another order), so a
+# series forecast alone would differ in the last bits from the same series in a batch. Every
+# forward runs at least this many rows (repeats of the first), so a series' numbers never depend
+# on what shares its forward pass: the micro-batching API relies on that.
+MIN_ROWS = 8
 
 
 @torch.no_grad()
@@ -43,16 +48,28 @@ def forecast_panel(
 def _forecast_chunk(
     nets: list[QuantileRNN], spec: NetSpec, data: Padded, device: torch.device
 ) -> np.ndarray:
-    x = data.values[:, -spec.lookback :]  # [B, L]: every padded row is exactly the lookback
+    rows = len(data.values)
+    # [B, L], B >= MIN_ROWS: every padded row is exactly the lookback; small batches are padded
+    # so a series' numbers do not depend on how many others share its forward pass.
+    x = _at_least(data.values[:, -spec.lookback :], MIN_ROWS)
+    phases = _at_least(data.phases, MIN_ROWS)
     starts = torch.zeros(len(x), dtype=torch.long)
-    cal = calendar_features(data.phases, starts, spec.periods, spec.lookback, spec.patch)
+    cal = calendar_features(phases, starts, spec.periods, spec.lookback, spec.patch)
     loc, spread = window_scale(x, spec.season, spec.transform == "log")
     z = scale(x, loc, spread).to(device)
     members = [net.eval()(z, cal.to(device)).float().cpu() for net in nets]
     forecast = from_model_space(unscale(combine(members), loc, spread), spec.transform)
     if spec.transform == "none":
         forecast = _clamp_nonnegative(forecast, x)
-    return forecast.double().numpy()
+    return forecast[:rows].double().numpy()
+
+
+def _at_least(rows: torch.Tensor, count: int) -> torch.Tensor:
+    """``rows`` [B, ...] extended to ``count`` rows by repeating its first row (B >= 1)."""
+    missing = count - len(rows)
+    if missing <= 0:
+        return rows
+    return torch.cat([rows, rows[:1].expand(missing, *rows.shape[1:])])
 
 
 def _clamp_nonnegative(forecast: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -69,9 +69,14 @@ def _record(unique_id: str, group: pd.DataFrame, columns: Mapping[str, str]) -> 
 
 
 def _iso_utc(stamps: pd.Series) -> np.ndarray:
-    """UTC-naive datetimes as ISO 8601 strings with ``Z`` (vectorised)."""
+    """UTC-naive datetimes as ISO 8601 strings with ``Z`` (vectorised).
+
+    Series of one request mostly share their future timestamps, so each distinct one is
+    formatted once (a thousand series x 48 steps: 48 strings instead of 48,000).
+    """
     seconds = stamps.to_numpy().astype("datetime64[s]")
-    return np.datetime_as_string(seconds, unit="s", timezone="UTC")
+    distinct, where = np.unique(seconds, return_inverse=True)
+    return np.datetime_as_string(distinct, unit="s", timezone="UTC")[where.reshape(-1)]
 
 
 def records_frame(records: list[Record]) -> pd.DataFrame:

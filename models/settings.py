@@ -88,6 +88,21 @@ class Settings(BaseSettings):
     model_cache_size: int = Field(
         default=16, ge=1, description="Loaded models kept in the API's LRU cache."
     )
+    batch_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=10_000,
+        description=(
+            "How long the first forecast request for a model version waits for others to share "
+            "its forward pass (0: only requests that arrive while the model is busy share); "
+            "skipped while the previous batch of that model had one request."
+        ),
+    )
+    batch_max_series: int = Field(
+        default=256,
+        ge=1,
+        description="Series in one micro-batched forward pass at most; a full batch runs at once.",
+    )
     forecast_wait_seconds: float = Field(
         default=MAX_WAIT_SECONDS,
         ge=0,

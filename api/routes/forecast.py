@@ -12,12 +12,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.batching import batched_predict
 from api.data_checks import check_posted_series
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.forecast_csv import CSV_RESPONSE, csv_answer, wants_csv
 from api.forecast_log import StoredModel
-from api.forecasting import forecasts_json, history_frame, predict, recent
+from api.forecasting import forecasts_json, history_frame, recent
 from api.instant import forecast_without_model
 from api.openapi import request_body
 from api.responses import FastJSONResponse
@@ -86,8 +87,10 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
     if history.empty:
         raise InvalidFieldError("body.dataset", "the dataset has no observations")
     given = recent(history, model.min_history)
-    prediction = predict(model, given, body.horizon, trained_horizon)
+    prediction, timing = batched_predict(
+        services.batcher, sha256, model, given, body.horizon, trained_horizon
+    )
     forecasts = forecasts_json(prediction, body.quantiles)
     stored = StoredModel(name, number, sha256, model.season)
     traced = services.forecast_log.record(body, stored, history, given, prediction)
-    return FastJSONResponse({**traced, "forecasts": forecasts})
+    return FastJSONResponse({**traced, "forecasts": forecasts}, headers=timing.headers())

@@ -1,10 +1,12 @@
-"""How many torch threads each kind of process takes."""
+"""Process-wide runtime choices: torch threads per kind of process, the API's GC thresholds."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
-from cli.runtime import torch_threads
+from cli.runtime import API_GC_THRESHOLDS, configure_api_gc, torch_threads
 from models.settings import Settings
 
 
@@ -31,3 +33,13 @@ def test_torch_threads(
         monkeypatch.setenv("OMP_NUM_THREADS", omp)
     settings = Settings(torch_threads=configured)
     assert torch_threads(settings, api_only=api_only) == expected
+
+
+def test_api_processes_collect_garbage_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        configure_api_gc()
+        assert gc.get_threshold() == API_GC_THRESHOLDS
+        assert API_GC_THRESHOLDS[0] > before[0]
+    finally:
+        gc.set_threshold(*before)

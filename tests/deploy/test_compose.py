@@ -82,6 +82,11 @@ def test_api_publishes_port_8000(compose: dict[str, Any]) -> None:
     assert any(str(p).endswith(":8000") for p in compose["services"]["api"]["ports"])
 
 
+def test_api_processes_are_configurable(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["api"]["environment"]
+    assert environment["FORECASTER_API_PROCESSES"] == "${FORECASTER_API_PROCESSES:-1}"
+
+
 @pytest.mark.parametrize("service", sorted(SERVICES - {"postgres"}))
 def test_every_compose_command_exists_in_the_cli(compose: dict[str, Any], service: str) -> None:
     _assert_cli_accepts(compose["services"][service]["command"])

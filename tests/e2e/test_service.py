@@ -110,8 +110,8 @@ def service_env(tmp_path: Path) -> Iterator[Callable[[str], Service]]:
                 process.kill()
 
 
-def _wait_ready(client: httpx.Client, service: Service) -> None:
-    deadline = time.monotonic() + 60
+def _wait_ready(client: httpx.Client, service: Service, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if client.get("/readyz").status_code == 200:
