@@ -98,5 +98,5 @@ def test_the_walkthrough_runs_top_to_bottom(
     assert job["status"] == "succeeded"
     assert job["promotion"]["promoted"] is True
     assert httpx.get(f"{base}/v1/schedules/1").json()["enabled"] is False
-    assert result.stdout.count('"forecasts"') == 3  # every curl forecast call answered
+    assert result.stdout.count('"forecasts"') == 5  # 3 forecasts, the logged one, its replay
     assert (tmp_path / "forecast.csv").stat().st_size > 0  # and the user command's
