@@ -52,10 +52,13 @@ def _series(request: int, points: int = 48) -> list[dict[str, object]]:
 
 @pytest.fixture(autouse=True)
 def _dispose_engines() -> Iterator[None]:
-    """The apps here run without lifespan (in-process ASGI), so their engines are closed here."""
+    """The apps here run without lifespan (in-process ASGI), so what the lifespan would stop
+    (the forecast log's writer thread) is stopped here and their engines closed."""
     yield
     while _APPS:
-        _APPS.pop().state.services.engine.dispose()
+        services = _APPS.pop().state.services
+        services.forecast_log.stop()
+        services.engine.dispose()
 
 
 _APPS: list[Any] = []
