@@ -38,7 +38,7 @@ bench: install
 	$(BIN)/python bench/m4.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/api_latency.py
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/claims.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

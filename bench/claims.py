@@ -6,7 +6,7 @@ complete them through ``worker.queue`` (the same ``FOR UPDATE SKIP LOCKED`` clai
 completion the workers use, each in its own transaction) until the queue is empty. Prints the
 claims per second and checks that no job was claimed twice: every process reports the ids it
 claimed, and the database must show every job succeeded after exactly one attempt.
-Usage: ``.venv/bin/python bench/queue.py [--jobs N --workers N]``.
+Usage: ``.venv/bin/python bench/claims.py [--jobs N --workers N]``.
 """
 
 from __future__ import annotations
