@@ -302,10 +302,9 @@ def render(results: dict[str, Any], command: str) -> str:
         "the in-sample seasonal naive error with m = 24; MSIS and coverage are for the 95% "
         "interval (q0.025 to q0.975; seasonal naive: normal interval from its in-sample "
         "residuals). M4 Hourly has no timestamps: each series gets a synthetic hourly index "
-        "ending at the same instant, so calendar features carry no information here. The "
-        "machine's two cores were shared with other developers' test runs, so the time is an "
-        "upper bound; the bench sets OMP_WAIT_POLICY=PASSIVE (spinning OpenMP threads were "
-        "several times slower under that contention). For scale (same data): seasonal naive "
+        "ending at the same instant, so calendar features carry no information here. Times "
+        "depend on what else shares the cores; the bench sets OMP_WAIT_POLICY=PASSIVE "
+        "(spinning OpenMP threads were several times slower on shared cores). For scale (same data): seasonal naive "
         "0.628, N-HiTS 0.574, ES-RNN (M4 winner) 0.440.",
         "",
     ]
