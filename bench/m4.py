@@ -304,8 +304,8 @@ def render(results: dict[str, Any], command: str) -> str:
         "residuals). M4 Hourly has no timestamps: each series gets a synthetic hourly index "
         "ending at the same instant, so calendar features carry no information here. Times "
         "depend on what else shares the cores; the bench sets OMP_WAIT_POLICY=PASSIVE "
-        "(spinning OpenMP threads were several times slower on shared cores). For scale (same data): seasonal naive "
-        "0.628, N-HiTS 0.574, ES-RNN (M4 winner) 0.440.",
+        "(spinning OpenMP threads were several times slower on shared cores). For scale "
+        "(same data): seasonal naive 0.628, N-HiTS 0.574, ES-RNN (M4 winner) 0.440.",
         "",
     ]
     return "\n".join(lines) + "\n"
