@@ -32,10 +32,12 @@ def validate_long_frame(df: pd.DataFrame, *, iso_only: bool = False) -> pd.DataF
         raise InvalidFrameError(f"missing column(s) {missing}; expected unique_id, ds, y")
     if len(df) == 0:
         raise InvalidFrameError("no rows: the data is empty")
-    ids = _ids(df["unique_id"].reset_index(drop=True))
+    if not df.index.equals(pd.RangeIndex(len(df))):  # rows are named by position: 0..n-1
+        df = df[list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    ids = _ids(df["unique_id"])
     frame = pd.DataFrame({"unique_id": ids}, copy=False)
-    frame["ds"] = _parse_ds(df["ds"].reset_index(drop=True), ids, iso_only)
-    frame["y"] = _parse_y(df["y"].reset_index(drop=True), ids)
+    frame["ds"] = _parse_ds(df["ds"], ids, iso_only)
+    frame["y"] = _parse_y(df["y"], ids)
     return frame
 
 
@@ -44,8 +46,9 @@ def sort_without_repeats(frame: pd.DataFrame) -> pd.DataFrame:
     repeated within a series is an InvalidFrameError naming the repeat's input row."""
     if _ordered_without_repeats(frame):  # the usual case: skip the sort
         return frame
-    order = np.lexsort((frame["ds"].to_numpy().view("int64"), frame["unique_id"].to_numpy()))
-    ordered = frame.iloc[order].reset_index(drop=True)
+    ordered = frame.sort_values(["unique_id", "ds"], kind="stable")
+    order = ordered.index.to_numpy()  # input positions (the frame's index is 0..n-1)
+    ordered = ordered.reset_index(drop=True)
     ids = ordered["unique_id"].to_numpy()
     # Sorted, a repeat sits next to its twin: a comparison of neighbours, no hash table.
     repeat = (ids[1:] == ids[:-1]) & (np.diff(ordered["ds"].to_numpy().view("int64")) == 0)

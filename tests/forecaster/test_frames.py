@@ -66,3 +66,10 @@ def test_iso_only_refuses_what_the_lenient_default_reads() -> None:
     assert validate_long_frame(frame)["ds"].iloc[0] == pd.Timestamp("2024-01-02")
     with pytest.raises(InvalidFrameError, match="'01/02/2024'"):
         validate_long_frame(frame, iso_only=True)
+
+
+def test_rows_are_counted_by_position_whatever_the_index() -> None:
+    frame = _frame(y=[1, 2, "x"]).set_axis([10, 5, 7])
+    with pytest.raises(InvalidFrameError) as info:
+        validate_long_frame(frame)
+    assert (info.value.row, info.value.series) == (3, "a")
