@@ -1,14 +1,17 @@
 """The one validator of long ``unique_id, ds, y`` frames: every layer checks content here.
 
-``validate_long_frame`` refuses missing columns, no rows, missing or NUL-bearing ids,
-unparseable or missing timestamps, timestamps outside pandas' nanosecond range, non-numeric
-and NaN/infinite values. ``refuse_repeats`` refuses a repeated (unique_id, ds) in input order;
-``sort_without_repeats`` does so while sorting by (unique_id, ds). Errors are
-``InvalidFrameError``: the series, the column, the 1-based input row and the kind of problem,
-so each caller (the API) can word them for its users.
+``validate_long_frame`` refuses missing columns, no rows, missing ids, unparseable or missing
+timestamps, timestamps outside pandas' nanosecond range, non-numeric and NaN/infinite values.
+Then one of two per-series checks completes it (every caller runs one): ``refuse_repeats``
+refuses a repeated (unique_id, ds) in input order, ``sort_without_repeats`` does so while
+sorting by (unique_id, ds); both refuse NUL in ids, checked on the distinct names (cheap).
+Errors are ``InvalidFrameError``: the series, the column, the 1-based input row and the kind of
+problem, so each caller (the API) can word them for its users.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -43,39 +46,60 @@ def validate_long_frame(df: pd.DataFrame, *, iso_only: bool = False) -> pd.DataF
 
 def sort_without_repeats(frame: pd.DataFrame) -> pd.DataFrame:
     """FRAME (as ``validate_long_frame`` returns it) sorted by (unique_id, ds); a timestamp
-    repeated within a series is an InvalidFrameError naming the repeat's input row."""
-    if _ordered_without_repeats(frame):  # the usual case: skip the sort
-        return frame
-    ordered = frame.sort_values(["unique_id", "ds"], kind="stable")
-    order = ordered.index.to_numpy()  # input positions (the frame's index is 0..n-1)
-    ordered = ordered.reset_index(drop=True)
-    ids = ordered["unique_id"].to_numpy()
-    # Sorted, a repeat sits next to its twin: a comparison of neighbours, no hash table.
-    repeat = (ids[1:] == ids[:-1]) & (np.diff(ordered["ds"].to_numpy().view("int64")) == 0)
-    if repeat.any():
-        at = np.flatnonzero(repeat) + 1
-        first = int(order[at].min())  # the earliest repeat in input order
-        raise _at(frame, first, "ds", "duplicate", f"duplicate timestamp {frame['ds'].iloc[first]}")
+    repeated within a series, or a NUL in an id, is an InvalidFrameError naming its input row."""
+    ordered = frame
+    ids = frame["unique_id"].to_numpy()
+    same = ids[1:] == ids[:-1]
+    if not _ordered_without_repeats(frame, ids, same):  # the usual case skips the sort
+        ordered = frame.sort_values(["unique_id", "ds"], kind="stable")
+        order = ordered.index.to_numpy()  # input positions (the frame's index is 0..n-1)
+        ordered = ordered.reset_index(drop=True)
+        ids = ordered["unique_id"].to_numpy()
+        same = ids[1:] == ids[:-1]
+        # Sorted, a repeat sits next to its twin: a comparison of neighbours, no hash table.
+        repeat = same & (np.diff(ordered["ds"].to_numpy().view("int64")) == 0)
+        if repeat.any():
+            first = int(order[np.flatnonzero(repeat) + 1].min())  # the earliest in input order
+            raise _repeat(frame, first)
+    _refuse_nul(frame, ids[np.flatnonzero(np.r_[True, ~same])])
     return ordered
 
 
 def refuse_repeats(frame: pd.DataFrame) -> None:
     """InvalidFrameError naming the first input row of FRAME (as ``validate_long_frame``
-    returns it) that repeats an earlier (unique_id, ds); the order is left as it is."""
-    repeated = frame.duplicated(["unique_id", "ds"]).to_numpy()
+    returns it) that repeats an earlier (unique_id, ds) or has a NUL in its id; the order is
+    left as it is."""
+    codes, names = pd.factorize(frame["unique_id"])
+    _refuse_nul(frame, names)
+    keys = pd.DataFrame({"code": codes, "ds": frame["ds"].to_numpy()})
+    repeated = keys.duplicated().to_numpy()
     if repeated.any():
-        row = int(np.argmax(repeated))
-        raise _at(frame, row, "ds", "duplicate", f"duplicate timestamp {frame['ds'].iloc[row]}")
+        raise _repeat(frame, int(np.argmax(repeated)))
 
 
-def _ordered_without_repeats(frame: pd.DataFrame) -> bool:
-    """True when rows are sorted by (unique_id, ds) and no series repeats a timestamp."""
-    ids = frame["unique_id"].to_numpy()
-    same = ids[1:] == ids[:-1]
+def _ordered_without_repeats(frame: pd.DataFrame, ids: np.ndarray, same: np.ndarray) -> bool:
+    """True when rows are sorted by (unique_id, ds) and no series repeats a timestamp
+    (``same``: whether each row's id equals the previous row's)."""
     if not np.all(same | (ids[1:] > ids[:-1])):
         return False
     rising = np.diff(frame["ds"].to_numpy().view("int64")) > 0  # no masked copies of N stamps
     return bool(np.all(rising | ~same))
+
+
+def _refuse_nul(frame: pd.DataFrame, names: Iterable[str]) -> None:
+    """PostgreSQL text cannot hold NUL: checked on the distinct NAMES, not on every row."""
+    if any("\x00" in name for name in names):
+        row = int(np.argmax(frame["unique_id"].str.contains("\x00", regex=False).to_numpy()))
+        value = frame["unique_id"].iloc[row]
+        raise InvalidFrameError(
+            "NUL characters are not allowed", None, "unique_id", row + 1, "nul", value
+        )
+
+
+def _repeat(frame: pd.DataFrame, row: int) -> InvalidFrameError:
+    return _at(
+        frame["unique_id"], row, "ds", "duplicate", f"duplicate timestamp {frame['ds'].iloc[row]}"
+    )
 
 
 def _ids(ids: pd.Series) -> pd.Series:
@@ -87,12 +111,6 @@ def _ids(ids: pd.Series) -> pd.Series:
         )
     if not (ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=False) == "string"):
         ids = ids.astype(str)  # already strings: no copy (memory at scale)
-    names = pd.unique(ids.to_numpy())
-    if any("\x00" in name for name in names):  # on the distinct names, not on every row
-        row = int(np.argmax(ids.str.contains("\x00", regex=False).to_numpy()))
-        raise InvalidFrameError(
-            "NUL characters are not allowed", None, "unique_id", row + 1, "nul", ids.iloc[row]
-        )
     return ids
 
 
@@ -113,7 +131,7 @@ def _parse_ds(ds: pd.Series, ids: pd.Series, iso_only: bool) -> pd.Series:
         value = ds.iloc[row]
         kind = "missing" if pd.isna(value) else "unparseable"
         raise _at(
-            pd.DataFrame({"unique_id": ids}),
+            ids,
             row,
             "ds",
             kind,
@@ -133,7 +151,6 @@ def _to_naive_ns(ds: pd.Series) -> pd.Series:
 
 
 def _parse_y(y: pd.Series, ids: pd.Series) -> pd.Series:
-    frame = pd.DataFrame({"unique_id": ids}, copy=False)
     if pd.api.types.is_float_dtype(y.dtype):  # the usual case: nothing can be text
         numeric = y if y.dtype == np.float64 else y.astype("float64")  # float64: no copy
     else:
@@ -142,18 +159,32 @@ def _parse_y(y: pd.Series, ids: pd.Series) -> pd.Series:
         if text.any():
             row = int(np.argmax(text))
             value = y.iloc[row]
-            raise _at(frame, row, "y", "non_numeric", f"non-numeric value {value!r}", value)
+            raise _at(
+                ids,
+                row,
+                "y",
+                "non_numeric",
+                f"non-numeric value {value!r}",
+                value,
+            )
     bad = ~np.isfinite(numeric.to_numpy())
     if bad.any():
         row = int(np.argmax(bad))
         value = y.iloc[row]
-        raise _at(frame, row, "y", "not_finite", "contains NaN or infinite values", value)
+        raise _at(
+            ids,
+            row,
+            "y",
+            "not_finite",
+            "contains NaN or infinite values",
+            value,
+        )
     return numeric
 
 
 def _at(
-    frame: pd.DataFrame, row: int, column: str, kind: str, reason: str, value: object = None
+    ids: pd.Series, row: int, column: str, kind: str, reason: str, value: object = None
 ) -> InvalidFrameError:
-    """The error for 0-based ROW of FRAME (its series named)."""
-    series = str(frame["unique_id"].iloc[row])
+    """The error for 0-based ROW (its series, from IDS, named)."""
+    series = str(ids.iloc[row])
     return InvalidFrameError(reason, series, column, row + 1, kind, value)

@@ -39,7 +39,6 @@ def test_columns_come_back_typed_in_input_order() -> None:
         ({"ds": ["2024-01-01", "yesterday", "2024-01-02"]}, "ds", 2, "unparseable", "b"),
         ({"ds": ["2024-01-01", None, "2024-01-02"]}, "ds", 2, "missing", "b"),
         ({"unique_id": ["a", None, "b"]}, "unique_id", 2, "missing", None),
-        ({"unique_id": ["a", "b\x00", "b"]}, "unique_id", 2, "nul", None),
         ({"ds": ["2024-01-01", "2300-01-01", "2024-01-02"]}, "ds", None, "range", None),
     ],
 )
@@ -59,6 +58,14 @@ def test_repeats_are_refused_at_their_input_row_sorted_or_not() -> None:
         with pytest.raises(InvalidFrameError, match="duplicate timestamp") as info:
             check(frame)
         assert (info.value.row, info.value.series, info.value.kind) == (3, "a", "duplicate")
+
+
+def test_nul_in_an_id_is_refused_at_its_input_row_sorted_or_not() -> None:
+    frame = validate_long_frame(_frame(unique_id=["a", "b\x00", "b"]))
+    for check in (refuse_repeats, sort_without_repeats):
+        with pytest.raises(InvalidFrameError, match="NUL") as info:
+            check(frame)
+        assert (info.value.row, info.value.column, info.value.kind) == (2, "unique_id", "nul")
 
 
 def test_iso_only_refuses_what_the_lenient_default_reads() -> None:
