@@ -17,6 +17,8 @@ from pydantic import ValidationError
 
 from api.errors import InvalidFieldError, validation_errors
 from api.schemas.datasets import ObservationsIn
+from forecaster.errors import InvalidFrameError
+from forecaster.frames import refuse_repeats, validate_long_frame
 
 COLUMNS = ("unique_id", "ds", "y")
 MAX_UNIQUE_ID = 200
@@ -86,57 +88,34 @@ def _check_columns(columns: Sequence[str], unique_id: str | None) -> None:
 
 
 def validate_frame(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
-    """Typed, checked columns: non-empty ids, UTC-naive timestamps, finite y, no duplicates."""
+    """Typed, checked columns: ids of 1-200 characters, then the core's one validator of long
+    frames (UTC-naive ISO 8601 timestamps, finite y, no duplicates), its errors worded per row."""
     frame = frame.rename(columns=lambda c: str(c).strip())
     ids = frame["unique_id"].astype(str).str.strip()
     bad_id = (ids.str.len() == 0) | (ids.str.len() > MAX_UNIQUE_ID)
     if bad_id.any():
         reason = f"row {_row(bad_id)}: 1-200 characters needed"
         raise InvalidFieldError(f"{source}.unique_id", reason)
-    out = pd.DataFrame({"unique_id": ids, "ds": parse_timestamps(frame["ds"], source)})
-    out["y"] = _numbers(frame["y"], source)
-    duplicated = out.duplicated(["unique_id", "ds"])
-    if duplicated.any():
-        row = _row(duplicated)
-        raise InvalidFieldError(
-            f"{source}.ds",
-            f"row {row}: duplicate timestamp {out['ds'].iloc[row - 1]} "
-            f"for series {out['unique_id'].iloc[row - 1]!r}",
-        )
+    columns = {"unique_id": ids, "ds": frame["ds"], "y": frame["y"]}
+    try:
+        out = validate_long_frame(pd.DataFrame(columns), iso_only=True)
+        refuse_repeats(out)
+    except InvalidFrameError as exc:
+        raise InvalidFieldError(f"{source}.{exc.column}", _reason(exc)) from exc
     return out
 
 
-def parse_timestamps(values: pd.Series, source: str) -> pd.Series:
-    """ISO 8601 timestamps as tz-naive UTC ``datetime64``; offsets are converted to UTC."""
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        parsed = pd.to_datetime(values, utc=True)
+def _reason(exc: InvalidFrameError) -> str:
+    """The API's wording of the core's refusal, led by the 1-based row of the body."""
+    if exc.kind in ("unparseable", "missing") and exc.column == "ds":
+        what = f"{exc.value!r} is not an ISO 8601 timestamp"
+    elif exc.kind in ("non_numeric", "not_finite"):
+        what = f"{exc.value!r} is not a finite number"
+    elif exc.kind == "range":
+        what = exc.reason
     else:
-        text = values.astype(str).str.strip()
-        parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
-        bad = parsed.isna()
-        if bad.any():
-            row = _row(bad)
-            raise InvalidFieldError(
-                f"{source}.ds", f"row {row}: {text.iloc[row - 1]!r} is not an ISO 8601 timestamp"
-            )
-    try:
-        return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
-    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
-        raise InvalidFieldError(f"{source}.ds", f"a timestamp is out of range: {exc}") from exc
-
-
-def _numbers(values: pd.Series, source: str) -> pd.Series:
-    if pd.api.types.is_float_dtype(values.dtype):
-        numbers = values.astype("float64")
-    else:
-        numbers = pd.to_numeric(values.astype(str).str.strip(), errors="coerce").astype("float64")
-    bad = ~np.isfinite(numbers.to_numpy())
-    if bad.any():
-        row = _row(pd.Series(bad))
-        raise InvalidFieldError(
-            f"{source}.y", f"row {row}: {values.iloc[row - 1]!r} is not a finite number"
-        )
-    return numbers
+        what = exc.reason if exc.series is None else f"{exc.reason} for series {exc.series!r}"
+    return what if exc.row is None else f"row {exc.row}: {what}"
 
 
 def _row(mask: pd.Series) -> int:

@@ -31,8 +31,6 @@ def parse_parquet(body: bytes, unique_id: str | None) -> pd.DataFrame:
         raise InvalidFieldError("parquet", "the Parquet file has no rows")
     for column in COLUMNS:
         _refuse(frame[column].isna(), column, "the value is null")
-    ids = frame["unique_id"].astype(str)
-    _refuse(ids.str.contains("\x00", regex=False), "unique_id", "NUL characters are not allowed")
     return validate_frame(frame, source="parquet")
 
 

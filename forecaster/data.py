@@ -11,9 +11,9 @@ from pandas.tseries.offsets import BaseOffset
 
 from forecaster.calendar import fixed_offset, infer_series_freq, on_grid, parse_freq
 from forecaster.errors import InvalidDataError
+from forecaster.frames import sort_without_repeats, validate_long_frame
 
 FillPolicy = Literal["interpolate", "ffill", "zero", "error"]
-REQUIRED_COLUMNS = ("unique_id", "ds", "y")
 
 
 @dataclass(frozen=True)
@@ -123,73 +123,8 @@ def _fixed_step_offset(
 
 
 def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise InvalidDataError("expected a pandas DataFrame")
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise InvalidDataError(f"missing column(s) {missing}; expected unique_id, ds, y")
-    if len(df) == 0:
-        raise InvalidDataError("no rows: the data is empty")
-    if df["unique_id"].isna().any():
-        raise InvalidDataError("unique_id has missing values")
-    ids = df["unique_id"]
-    if not (ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=False) == "string"):
-        ids = ids.astype(str)  # already strings: no copy (memory at scale)
-    frame = pd.DataFrame({"unique_id": ids}, copy=False)
-    frame["ds"] = _parse_ds(df["ds"], frame["unique_id"])
-    frame["y"] = _parse_y(df["y"], frame["unique_id"])
-    if _ordered_without_repeats(frame):  # the usual case: skip the sort and the hash check
-        return frame
-    frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
-    ids = frame["unique_id"].to_numpy()
-    # Sorted, a repeat sits next to its twin: a comparison of neighbours, no hash table.
-    repeat = (ids[1:] == ids[:-1]) & (np.diff(frame["ds"].to_numpy().view("int64")) == 0)
-    if repeat.any():
-        row = frame.iloc[int(np.argmax(repeat)) + 1]
-        raise InvalidDataError(f"duplicate timestamp {row['ds']}", str(row["unique_id"]))
-    return frame
-
-
-def _ordered_without_repeats(frame: pd.DataFrame) -> bool:
-    """True when rows are sorted by (unique_id, ds) and no series repeats a timestamp."""
-    ids = frame["unique_id"].to_numpy()
-    same = ids[1:] == ids[:-1]
-    if not np.all(same | (ids[1:] > ids[:-1])):
-        return False
-    rising = np.diff(frame["ds"].to_numpy().view("int64")) > 0  # no masked copies of N stamps
-    return bool(np.all(rising | ~same))
-
-
-def _parse_ds(ds: pd.Series, ids: pd.Series) -> pd.Series:
-    if ds.dtype == "datetime64[ns]":
-        parsed = ds  # the usual case: no copy
-    elif pd.api.types.is_datetime64_any_dtype(ds) and getattr(ds.dt, "tz", None) is None:
-        parsed = ds.astype("datetime64[ns]")
-    else:
-        parsed = pd.to_datetime(ds, errors="coerce", utc=True, format="ISO8601")
-        if parsed.isna().any():
-            parsed = pd.to_datetime(ds, errors="coerce", utc=True, format="mixed")
-        parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]")
-    bad = parsed.isna()
-    if bad.any():
-        value = ds[bad].iloc[0]
-        raise InvalidDataError(f"unparseable timestamp {value!r}", str(ids[bad].iloc[0]))
-    return parsed
-
-
-def _parse_y(y: pd.Series, ids: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(y.dtype):  # the usual case: nothing can be text
-        numeric = y if y.dtype == np.float64 else y.astype("float64")  # float64: no copy
-    else:
-        numeric = pd.to_numeric(y, errors="coerce").astype("float64")
-        text = numeric.isna() & y.notna()
-        if text.any():
-            value = y[text].iloc[0]
-            raise InvalidDataError(f"non-numeric value {value!r}", str(ids[text].iloc[0]))
-    bad = ~np.isfinite(numeric.to_numpy())
-    if bad.any():
-        raise InvalidDataError("contains NaN or infinite values", str(ids[bad].iloc[0]))
-    return numeric
+    """DF checked by the one validator of long frames, sorted by (unique_id, ds)."""
+    return sort_without_repeats(validate_long_frame(df))
 
 
 def _common_freq(indexes: dict[str, pd.DatetimeIndex]) -> BaseOffset:

@@ -17,6 +17,27 @@ class InvalidDataError(ForecasterError, ValueError):
         super().__init__(f"{where}{reason}")
 
 
+class InvalidFrameError(InvalidDataError):
+    """A long frame's content is refused: ``column`` and 1-based input ``row`` where known, and
+    ``kind`` (``missing``, ``nul``, ``unparseable``, ``range``, ``non_numeric``, ``not_finite``,
+    ``duplicate``) with the offending ``value``, so each layer can word it for its users."""
+
+    def __init__(
+        self,
+        reason: str,
+        series: str | None = None,
+        column: str | None = None,
+        row: int | None = None,
+        kind: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.column = column
+        self.row = row
+        self.kind = kind
+        self.value = value
+        super().__init__(reason, series)
+
+
 class HorizonError(ForecasterError, ValueError):
     """The requested horizon is below 1 or beyond what the model was trained for."""
 

@@ -38,6 +38,9 @@ from models.tables import (
 
 COLUMNS = ("unique_id", "ds", "y")
 MAX_UNIQUE_ID_LENGTH = 200
+# The store converts typed columns; content (text timestamps, numbers as text) is the core's
+# validator's to check: forecaster.frames.validate_long_frame, which the API's ingest calls.
+_FIRST = "check the frame with forecaster.frames.validate_long_frame first"
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,13 @@ class PreparedRows:
 
 
 def prepare_frame(df: pd.DataFrame) -> PreparedRows:
-    """DF (unique_id, ds, y) validated and split into arrays; InvalidInput names the problem."""
+    """DF (unique_id, ds, y) split into storage arrays; InvalidInput names the problem.
+
+    DF's content is expected checked by ``forecaster.frames.validate_long_frame`` (the API's
+    ingest does): ``ds`` must be datetime64 and ``y`` numeric, neither is parsed from text here.
+    What the store's invariants need is still guarded, cheaply on typed arrays: ids, no missing
+    timestamps, finite values and no repeated key (one upsert cannot write a row twice).
+    """
     missing = [column for column in COLUMNS if column not in df.columns]
     if missing:
         raise InvalidInput(f"missing column(s) {missing}; expected {list(COLUMNS)}")
@@ -124,21 +133,20 @@ def _check_names(names: list[str]) -> None:
 
 
 def _to_utc_micros(ds: pd.Series, label: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    try:
-        stamps = pd.to_datetime(ds, utc=True)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidInput(f"ds holds values that are not timestamps: {exc}") from exc
-    if stamps.isna().any():
-        raise _invalid_at(label, codes, stamps.isna().to_numpy(), "missing timestamps")
-    naive = stamps.dt.tz_convert(None).astype("datetime64[us]")
-    return naive.to_numpy().astype(np.int64)
+    if not pd.api.types.is_datetime64_any_dtype(ds.dtype):
+        raise InvalidInput(f"ds holds values that are not timestamps (dtype {ds.dtype}); {_FIRST}")
+    if getattr(ds.dt, "tz", None) is not None:
+        ds = ds.dt.tz_convert(None)  # aware: to naive UTC
+    missing = ds.isna().to_numpy()
+    if missing.any():
+        raise _invalid_at(label, codes, missing, "missing timestamps")
+    return ds.to_numpy().astype("datetime64[us]").astype(np.int64)
 
 
 def _to_values(y: pd.Series, label: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    try:
-        values = pd.to_numeric(y, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"y holds values that are not numbers: {exc}") from exc
+    if not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
+        raise InvalidInput(f"y holds values that are not numbers (dtype {y.dtype}); {_FIRST}")
+    values = y.to_numpy(dtype=np.float64, na_value=np.nan)
     finite = np.isfinite(values)
     if not finite.all():
         raise _invalid_at(label, codes, ~finite, "y must be finite (no NaN or infinity)")

@@ -1,0 +1,190 @@
+"""The one validator of long ``unique_id, ds, y`` frames: every layer checks content here.
+
+``validate_long_frame`` refuses missing columns, no rows, missing ids, unparseable or missing
+timestamps, timestamps outside pandas' nanosecond range, non-numeric and NaN/infinite values.
+Then one of two per-series checks completes it (every caller runs one): ``refuse_repeats``
+refuses a repeated (unique_id, ds) in input order, ``sort_without_repeats`` does so while
+sorting by (unique_id, ds); both refuse NUL in ids, checked on the distinct names (cheap).
+Errors are ``InvalidFrameError``: the series, the column, the 1-based input row and the kind of
+problem, so each caller (the API) can word them for its users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from forecaster.errors import InvalidFrameError
+
+REQUIRED_COLUMNS = ("unique_id", "ds", "y")
+
+
+def validate_long_frame(df: pd.DataFrame, *, iso_only: bool = False) -> pd.DataFrame:
+    """DF's columns typed (str ids, tz-naive UTC ``datetime64[ns]`` ds, float64 y), in input
+    order with a fresh index; InvalidFrameError names the first bad row.
+
+    Text timestamps are ISO 8601 (offsets converted to UTC); unless ISO_ONLY, other formats
+    pandas can read are accepted too.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidFrameError("expected a pandas DataFrame")
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise InvalidFrameError(f"missing column(s) {missing}; expected unique_id, ds, y")
+    if len(df) == 0:
+        raise InvalidFrameError("no rows: the data is empty")
+    if not df.index.equals(pd.RangeIndex(len(df))):  # rows are named by position: 0..n-1
+        df = df[list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    ids = _ids(df["unique_id"])
+    frame = pd.DataFrame({"unique_id": ids}, copy=False)
+    frame["ds"] = _parse_ds(df["ds"], ids, iso_only)
+    frame["y"] = _parse_y(df["y"], ids)
+    return frame
+
+
+def sort_without_repeats(frame: pd.DataFrame) -> pd.DataFrame:
+    """FRAME (as ``validate_long_frame`` returns it) sorted by (unique_id, ds); a timestamp
+    repeated within a series, or a NUL in an id, is an InvalidFrameError naming its input row."""
+    ordered = frame
+    ids = frame["unique_id"].to_numpy()
+    same = ids[1:] == ids[:-1]
+    if not _ordered_without_repeats(frame, ids, same):  # the usual case skips the sort
+        ordered = frame.sort_values(["unique_id", "ds"], kind="stable")
+        order = ordered.index.to_numpy()  # input positions (the frame's index is 0..n-1)
+        ordered = ordered.reset_index(drop=True)
+        ids = ordered["unique_id"].to_numpy()
+        same = ids[1:] == ids[:-1]
+        # Sorted, a repeat sits next to its twin: a comparison of neighbours, no hash table.
+        repeat = same & (np.diff(ordered["ds"].to_numpy().view("int64")) == 0)
+        if repeat.any():
+            first = int(order[np.flatnonzero(repeat) + 1].min())  # the earliest in input order
+            raise _repeat(frame, first)
+    _refuse_nul(frame, ids[np.flatnonzero(np.r_[True, ~same])])
+    return ordered
+
+
+def refuse_repeats(frame: pd.DataFrame) -> None:
+    """InvalidFrameError naming the first input row of FRAME (as ``validate_long_frame``
+    returns it) that repeats an earlier (unique_id, ds) or has a NUL in its id; the order is
+    left as it is."""
+    codes, names = pd.factorize(frame["unique_id"])
+    _refuse_nul(frame, names)
+    keys = pd.DataFrame({"code": codes, "ds": frame["ds"].to_numpy()})
+    repeated = keys.duplicated().to_numpy()
+    if repeated.any():
+        raise _repeat(frame, int(np.argmax(repeated)))
+
+
+def _ordered_without_repeats(frame: pd.DataFrame, ids: np.ndarray, same: np.ndarray) -> bool:
+    """True when rows are sorted by (unique_id, ds) and no series repeats a timestamp
+    (``same``: whether each row's id equals the previous row's)."""
+    if not np.all(same | (ids[1:] > ids[:-1])):
+        return False
+    rising = np.diff(frame["ds"].to_numpy().view("int64")) > 0  # no masked copies of N stamps
+    return bool(np.all(rising | ~same))
+
+
+def _refuse_nul(frame: pd.DataFrame, names: Iterable[str]) -> None:
+    """PostgreSQL text cannot hold NUL: checked on the distinct NAMES, not on every row."""
+    if any("\x00" in name for name in names):
+        row = int(np.argmax(frame["unique_id"].str.contains("\x00", regex=False).to_numpy()))
+        value = frame["unique_id"].iloc[row]
+        raise InvalidFrameError(
+            "NUL characters are not allowed", None, "unique_id", row + 1, "nul", value
+        )
+
+
+def _repeat(frame: pd.DataFrame, row: int) -> InvalidFrameError:
+    return _at(
+        frame["unique_id"], row, "ds", "duplicate", f"duplicate timestamp {frame['ds'].iloc[row]}"
+    )
+
+
+def _ids(ids: pd.Series) -> pd.Series:
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        row = int(np.argmax(missing))
+        raise InvalidFrameError(
+            "unique_id has missing values", None, "unique_id", row + 1, "missing"
+        )
+    if not (ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=False) == "string"):
+        ids = ids.astype(str)  # already strings: no copy (memory at scale)
+    return ids
+
+
+def _parse_ds(ds: pd.Series, ids: pd.Series, iso_only: bool) -> pd.Series:
+    if ds.dtype == "datetime64[ns]":
+        parsed = ds  # the usual case: no copy
+    elif pd.api.types.is_datetime64_any_dtype(ds):
+        parsed = _to_naive_ns(ds if getattr(ds.dt, "tz", None) is None else ds.dt.tz_convert(None))
+    else:
+        text = ds.astype(str).str.strip() if iso_only else ds
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+        if parsed.isna().any() and not iso_only:
+            parsed = pd.to_datetime(ds, errors="coerce", utc=True, format="mixed")
+        parsed = _to_naive_ns(parsed.dt.tz_localize(None))
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.argmax(bad))
+        value = ds.iloc[row]
+        kind = "missing" if pd.isna(value) else "unparseable"
+        raise _at(
+            ids,
+            row,
+            "ds",
+            kind,
+            f"unparseable timestamp {value!r}",
+            value,
+        )
+    return parsed
+
+
+def _to_naive_ns(ds: pd.Series) -> pd.Series:
+    """Tz-naive stamps as ``datetime64[ns]``; outside its range (1677-2262) is refused."""
+    try:
+        return ds.astype("datetime64[ns]")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+        reason = f"a timestamp is out of range (1677-09-22 to 2262-04-11): {exc}"
+        raise InvalidFrameError(reason, None, "ds", None, "range") from exc
+
+
+def _parse_y(y: pd.Series, ids: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(y.dtype):  # the usual case: nothing can be text
+        numeric = y if y.dtype == np.float64 else y.astype("float64")  # float64: no copy
+    else:
+        numeric = pd.to_numeric(y, errors="coerce").astype("float64")
+        text = (numeric.isna() & y.notna()).to_numpy()
+        if text.any():
+            row = int(np.argmax(text))
+            value = y.iloc[row]
+            raise _at(
+                ids,
+                row,
+                "y",
+                "non_numeric",
+                f"non-numeric value {value!r}",
+                value,
+            )
+    bad = ~np.isfinite(numeric.to_numpy())
+    if bad.any():
+        row = int(np.argmax(bad))
+        value = y.iloc[row]
+        raise _at(
+            ids,
+            row,
+            "y",
+            "not_finite",
+            "contains NaN or infinite values",
+            value,
+        )
+    return numeric
+
+
+def _at(
+    ids: pd.Series, row: int, column: str, kind: str, reason: str, value: object = None
+) -> InvalidFrameError:
+    """The error for 0-based ROW (its series, from IDS, named)."""
+    series = str(ids.iloc[row])
+    return InvalidFrameError(reason, series, column, row + 1, kind, value)
