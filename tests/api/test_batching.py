@@ -50,6 +50,17 @@ def _series(request: int, points: int = 48) -> list[dict[str, object]]:
     return series_payload(frame.iloc[request:])
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """As a served API process runs by default (cli.runtime.torch_threads): one intra-op thread.
+    With several, a loaded machine can change how a large matmul is split, and so its last bits,
+    between the solo and the batched passes being compared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def _dispose_engines() -> Iterator[None]:
     """The apps here run without lifespan (in-process ASGI), so what the lifespan would stop
