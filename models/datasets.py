@@ -199,6 +199,24 @@ def series_spans(
     if unique_ids is not None:
         ids = _subset(ids, unique_ids)
     names = {series_id: name for name, series_id in ids.items()}
+    stats = series_stats(session, list(names))
+    frame = pd.DataFrame(
+        {
+            "unique_id": [names[sid] for sid in stats],
+            "points": [s[0] for s in stats.values()],
+            "first": pd.to_datetime([s[1] for s in stats.values()], utc=True).tz_localize(None),
+            "last": pd.to_datetime([s[2] for s in stats.values()], utc=True).tz_localize(None),
+        }
+    )
+    return frame.sort_values("unique_id", ignore_index=True)
+
+
+def series_stats(
+    session: Session, series_ids: Sequence[int]
+) -> dict[int, tuple[int, datetime, datetime]]:
+    """Per series id with observations: (points, first ts, last ts), from one grouped query."""
+    if not series_ids:
+        return {}
     rows = session.execute(
         select(
             Observation.series_id,
@@ -206,18 +224,10 @@ def series_spans(
             func.min(Observation.ts),
             func.max(Observation.ts),
         )
-        .where(Observation.series_id.in_(list(names)))
+        .where(Observation.series_id.in_(list(series_ids)))
         .group_by(Observation.series_id)
-    ).all()
-    frame = pd.DataFrame(
-        {
-            "unique_id": [names[row[0]] for row in rows],
-            "points": [int(row[1]) for row in rows],
-            "first": pd.to_datetime([row[2] for row in rows], utc=True).tz_localize(None),
-            "last": pd.to_datetime([row[3] for row in rows], utc=True).tz_localize(None),
-        }
     )
-    return frame.sort_values("unique_id", ignore_index=True)
+    return {int(sid): (int(count), first, last) for sid, count, first, last in rows}
 
 
 def _subset(ids: dict[str, int], unique_ids: Sequence[str]) -> dict[str, int]:

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.datasets import get_dataset
+from models.datasets import get_dataset, series_stats
 from models.pagination import Page, check_limit
-from models.tables import Observation, Series
+from models.tables import Series
 
 LIKE_ESCAPE = "\\"
 
@@ -49,25 +49,9 @@ def list_series(
         stmt = stmt.where(Series.unique_id > after)
     rows = session.execute(stmt.order_by(Series.unique_id).limit(limit + 1)).all()
     page, more = rows[:limit], len(rows) > limit
-    stats = _stats(session, [int(row[0]) for row in page])
+    stats = series_stats(session, [int(row[0]) for row in page])
     items = [_summary(str(uid), stats.get(int(sid))) for sid, uid in page]
     return Page(items=items, next_cursor=items[-1].unique_id if more else None)
-
-
-def _stats(session: Session, ids: list[int]) -> dict[int, tuple[int, datetime, datetime]]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(
-            Observation.series_id,
-            func.count(),
-            func.min(Observation.ts),
-            func.max(Observation.ts),
-        )
-        .where(Observation.series_id.in_(ids))
-        .group_by(Observation.series_id)
-    )
-    return {int(sid): (int(count), first, last) for sid, count, first, last in rows}
 
 
 def _summary(unique_id: str, stats: tuple[int, datetime, datetime] | None) -> SeriesSummary:
