@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(ROOT / ".venv" / "bin" / "forecaster")
@@ -30,17 +31,10 @@ def walkthrough() -> str:
     return "\n".join(blocks)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """``make run`` in a fresh folder: migrate the SQLite default, serve with one inline worker."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "FORECASTER_DATABASE_URL": f"sqlite:///{tmp_path / 'forecaster.db'}",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = str(ROOT / ".venv" / "bin" / "forecaster")
@@ -61,7 +62,7 @@ def frame(series: int = 3, points: int = 96, seed: int = 0) -> pd.DataFrame:
 @contextmanager
 def served(db_url: str, directory: Path) -> Iterator[Served]:
     """``forecaster serve --workers-inline 0`` and one ``forecaster worker`` on ``db_url``."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "FORECASTER_DATABASE_URL": db_url,
@@ -101,13 +102,6 @@ def served(db_url: str, directory: Path) -> Iterator[Served]:
 def _start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
     with log.open("wb") as sink:
         return subprocess.Popen([CLI, *args], env=env, stdout=sink, stderr=subprocess.STDOUT)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_ready(service: Served, processes: list[subprocess.Popen[bytes]]) -> None:

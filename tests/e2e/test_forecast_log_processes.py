@@ -12,11 +12,11 @@ import httpx
 import pandas as pd
 import pytest
 
+from tests.conftest import free_port
 from tests.e2e.test_service import (  # noqa: F401 - fixtures used by name
     TINY,
     Service,
     _csv,
-    _free_port,
     _wait_job,
     _wait_ready,
     fresh_pg_url,
@@ -54,7 +54,7 @@ def test_two_api_processes_log_and_score_each_point_once(
 ) -> None:
     service = service_env(fresh_pg_url)
     assert service.run("migrate").returncode == 0
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     for i, port in enumerate(ports):
         service.start(f"serve-{i}", "serve", "--workers-inline", "0", "--port", str(port))
     service.start("worker", "worker")

@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from tests.e2e.test_service import (  # noqa: F401 - fixtures used by name
     TINY,
     Service,
     _csv,
-    _free_port,
     _wait_job,
     _wait_ready,
     fresh_pg_url,
@@ -36,7 +36,7 @@ def test_two_api_processes_share_the_port_and_one_inline_worker_trains(
     service_env: Callable[[str], Service],  # noqa: F811
 ) -> None:
     service = service_env(fresh_pg_url)
-    port = _free_port()
+    port = free_port()
     assert service.run("migrate").returncode == 0
     args = ["serve", "--processes", "2", "--workers-inline", "1", "--no-scheduler"]
     supervisor = service.start("serve", *args, "--port", str(port))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import postgres_database
+from tests.conftest import free_port, postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = str(ROOT / ".venv" / "bin" / "forecaster")
@@ -31,13 +30,6 @@ TINY = {
     "device": "cpu",
 }
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -153,7 +145,7 @@ def test_user_journey_on_postgresql(
     fresh_pg_url: str, service_env: Callable[[str], Service]
 ) -> None:
     service = service_env(fresh_pg_url)
-    port = _free_port()
+    port = free_port()
     assert service.run("migrate").returncode == 0
     service.start("serve", "serve", "--workers-inline", "0", "--port", str(port))
     service.start("worker", "worker")
@@ -209,7 +201,7 @@ def _journey(client: httpx.Client, service: Service) -> None:
 def test_make_run_smoke_on_sqlite(tmp_path: Path, service_env: Callable[[str], Service]) -> None:
     service = service_env(f"sqlite:///{tmp_path / 'forecaster.db'}")
     assert service.run("migrate").returncode == 0
-    port = _free_port()
+    port = free_port()
     service.start("serve", "serve", "--port", str(port))
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=90) as client:
         _wait_ready(client, service)
