@@ -49,7 +49,9 @@ def test_spec_groups_columns_by_kind_and_is_falsy_when_empty() -> None:
     assert SPEC.real_static == ("size",)
     assert SPEC.cat_static == ("store",)
     assert SPEC.columns == ("promo", "weather", "visits", "store", "size")
-    assert SPEC and not CovariateSpec() and CovariateSpec().empty
+    assert SPEC
+    assert not CovariateSpec()
+    assert CovariateSpec().empty
 
 
 @pytest.mark.parametrize(
@@ -81,7 +83,8 @@ def test_prepare_aligns_covariates_with_points_and_keeps_future_rows() -> None:
     panel = prepare(frame.sample(frac=1.0, random_state=0), covariates=SPEC)  # any row order
     values = panel.covariates
     assert values is not None
-    assert list(panel.lengths) == [30, 30] and panel.future_rows(0) == 5
+    assert list(panel.lengths) == [30, 30]
+    assert panel.future_rows(0) == 5
     first = frame[frame["unique_id"] == "s0"]
     np.testing.assert_array_equal(values.real[0][:, 0], first["promo"].to_numpy())
     np.testing.assert_array_equal(values.real[0][:30, 1], first["visits"].to_numpy()[:30])
@@ -96,7 +99,8 @@ def test_cut_turns_points_into_future_rows_and_tail_keeps_them() -> None:
     cut = panel.cut(10)
     assert cut.future_rows(0) == 15
     tail = cut.tail(8)
-    assert tail.future_rows(1) == 15 and tail.covariates is not None
+    assert tail.future_rows(1) == 15
+    assert tail.covariates is not None
     assert tail.starts[0] == pd.Timestamp("2024-01-13")
     np.testing.assert_array_equal(tail.covariates.real[0], panel.covariates.real[0][12:])  # type: ignore[union-attr]
 
@@ -105,7 +109,8 @@ def test_concat_panels_joins_series_and_their_covariates() -> None:
     a = prepare(covariate_frame(n_series=2), covariates=SPEC)
     b = prepare(covariate_frame(n_series=1).assign(unique_id="z"), covariates=SPEC)
     both = concat_panels([a, b])
-    assert both.ids == ("s0", "s1", "z") and both.covariates is not None
+    assert both.ids == ("s0", "s1", "z")
+    assert both.covariates is not None
     assert both.covariates.static_cats[:, 0].tolist() == ["store0", "store1", "store0"]
     np.testing.assert_array_equal(both.covariates.real[2], b.covariates.real[0])  # type: ignore[union-attr]
 
@@ -122,7 +127,8 @@ def test_future_frame_replaces_the_future_rows() -> None:
     )
     updated = with_future(panel, future)
     assert updated.covariates is not None
-    assert updated.future_rows(1) == 7 and updated.future_rows(0) == 5
+    assert updated.future_rows(1) == 7
+    assert updated.future_rows(0) == 5
     assert updated.covariates.real[1][30:, 0].tolist() == [5.0] * 7
     assert updated.covariates.real[1][29, 0] == panel.covariates.real[1][29, 0]  # type: ignore[union-attr]
     assert set(updated.covariates.cats[1][30:, 0]) == {"snow"}
@@ -131,7 +137,8 @@ def test_future_frame_replaces_the_future_rows() -> None:
 def test_trailing_missing_y_rows_are_future_rows_even_without_covariates() -> None:
     frame = covariate_frame()[["unique_id", "ds", "y"]]
     panel = prepare(frame)
-    assert list(panel.lengths) == [30, 30] and panel.covariates is None
+    assert list(panel.lengths) == [30, 30]
+    assert panel.covariates is None
 
 
 def test_missing_y_inside_the_history_is_still_refused() -> None:
