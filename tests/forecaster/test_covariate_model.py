@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 import torch
 
-from forecaster import CovariateSpec, ForecastConfig, Forecaster
+from forecaster import CovariateError, CovariateSpec, ForecastConfig, Forecaster
 from forecaster.backtest import evaluate
 from forecaster.data import prepare
 from forecaster.features import fit_features
 from forecaster.nets import QuantileRNN
+from forecaster.quick import baseline_forecast, quick_forecast
 from forecaster.train import make_batch
 from forecaster.windows import pad
 from tests.forecaster.conftest import TINY, seasonal_frame
@@ -184,3 +185,27 @@ def test_no_covariates_create_no_covariate_parameters() -> None:
     assert plain.features is None
     assert plain.n_params == empty.n_params
     pd.testing.assert_frame_equal(plain.predict(), empty.predict())  # bit for bit
+
+
+def test_a_shorter_horizon_needs_only_its_own_future_steps(promo_model: Forecaster) -> None:
+    frame = promo_frame()
+    future = _future(frame, 2)
+    full = promo_model.predict(frame, future=future)
+    first = future.groupby("unique_id").head(3)
+    short = promo_model.predict(frame, horizon=3, future=first)
+    expected = full.groupby("unique_id").head(3).reset_index(drop=True)
+    pd.testing.assert_frame_equal(short, expected)
+    with pytest.raises(CovariateError) as caught:
+        promo_model.predict(frame, horizon=4, future=first)
+    assert caught.value.timestamp == pd.Timestamp(frame["ds"].max()) - pd.Timedelta(days=3)
+
+
+def test_the_quick_path_takes_covariates_and_its_baseline_ignores_them() -> None:
+    frame = promo_frame(n_series=3, length=120)
+    config = TINY.model_copy(update={"lookback": 14, "backtest_windows": 1})
+    answer = quick_forecast(frame, HORIZON, config, covariates=PROMO)
+    assert len(answer.prediction) == 3 * HORIZON
+    assert answer.prediction["ds"].min() == pd.Timestamp("2023-01-01") + pd.Timedelta(days=120)
+    method, baseline = baseline_forecast(frame, HORIZON)
+    assert method == "seasonal_naive"
+    assert baseline["ds"].tolist() == answer.prediction["ds"].tolist()
