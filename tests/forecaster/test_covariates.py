@@ -242,3 +242,12 @@ def test_a_future_frame_for_an_unknown_series_is_refused() -> None:
     with pytest.raises(CovariateError) as caught:
         with_future(panel, future)
     assert (caught.value.series, caught.value.column) == ("nope", "unique_id")
+
+
+def test_frames_without_their_key_columns_are_refused_by_name() -> None:
+    with pytest.raises(InvalidDataError, match="missing column"):
+        prepare(covariate_frame().drop(columns=["y"]), covariates=SPEC)
+    panel = prepare(covariate_frame(), covariates=SPEC)
+    future = pd.DataFrame({"unique_id": ["s0"], "promo": [1.0], "weather": ["sun"]})
+    with pytest.raises(InvalidDataError, match="missing column"):
+        with_future(panel, future)
