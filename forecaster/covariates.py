@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -118,9 +119,7 @@ class HolidaySpec(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> HolidaySpec:
-        import holidays
-
-        supported = holidays.list_supported_countries()
+        supported = _supported_holidays()
         if self.country not in supported:
             raise ValueError(
                 f"unknown holiday country {self.country!r}: the holidays package knows "
@@ -133,6 +132,14 @@ class HolidaySpec(BaseModel):
                 f"unknown subdivision {self.subdiv!r} of {self.country!r} (known: {known})"
             )
         return self
+
+
+@lru_cache(maxsize=1)
+def _supported_holidays() -> dict[str, list[str]]:
+    """Countries and their subdivisions in the ``holidays`` package (5 ms to build: once)."""
+    import holidays
+
+    return dict(holidays.list_supported_countries())
 
 
 @dataclass(frozen=True)
