@@ -189,10 +189,11 @@ async def drive(port: int, files: list[Path], connections: int, seconds: float) 
             compute.append(float(headers.get("x-compute-ms", "nan")))
         _closed(stream)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client_loop(k) for k in range(connections)))
     elapsed = time.perf_counter() - started
-    return summary(latencies, batches, queue, compute, errors, elapsed)
+    result = summary(latencies, batches, queue, compute, errors, elapsed)
+    return result | {"client_cpu_s": time.process_time() - cpu}
 
 
 def _closed(stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> None:
@@ -227,29 +228,59 @@ def summary(
     }
 
 
-def run_level(port: int, files: list[Path], connections: int, seconds: float) -> dict[str, Any]:
-    """One connection count, in a separate load-generator process."""
+def run_level(
+    port: int, files: list[Path], connections: int, seconds: float, server: int
+) -> dict[str, Any]:
+    """One connection count, in a separate load-generator process; with the CPU time the
+    server's processes (``server`` and its descendants) and the load generator spent per
+    answered request (on a shared machine, a steadier guide than wall-clock figures)."""
     args = [sys.executable, __file__, "--drive", str(port), str(connections), str(seconds)]
     args += [str(f) for f in files]
+    before = tree_cpu_seconds(server)
     done = subprocess.run(args, capture_output=True, text=True, check=False)
+    spent = tree_cpu_seconds(server) - before
     if done.returncode != 0:
         raise SystemExit(f"the load generator failed: {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    answered = max(result["requests"], 1)
+    result["server_cpu_ms"] = spent * 1e3 / answered
+    result["client_cpu_ms"] = result.pop("client_cpu_s") * 1e3 / answered
     return result
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants (Linux /proc; 0 elsewhere)."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        child = int(entry.parent.name)
+        children.setdefault(int(fields[1]), []).append(child)  # field 4: the parent's pid
+        times[child] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return total
 
 
 def table(rows: dict[int, dict[str, Any]], big: dict[str, Any]) -> str:
     lines = [
         "| connections | req/s | p50 ms | p95 ms | p99 ms | errors | batch mean / p50 / max "
-        "| queue ms | compute ms |",
-        "|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| queue ms | compute ms | server CPU ms/req | client CPU ms/req |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for n, r in rows.items():
         lines.append(
             f"| {n} | {r['rps']:.1f} | {r['p50'] * 1e3:.1f} | {r['p95'] * 1e3:.1f} "
             f"| {r['p99'] * 1e3:.1f} | {_errors(r)} | {r['batch_mean']:.1f} / "
             f"{r['batch_p50']:.0f} / {r['batch_max']} | {r['queue_ms']:.1f} "
-            f"| {r['compute_ms']:.1f} |"
+            f"| {r['compute_ms']:.1f} | {r['server_cpu_ms']:.2f} | {r['client_cpu_ms']:.2f} |"
         )
     lines.append(
         f"\n1,000 series in one request (1 connection, {big['requests']} requests): "
@@ -328,8 +359,8 @@ def main() -> None:
         server = start_server(url, work, port, args)
         try:
             wait_ready(port, server, work)
-            run_level(port, files[:8], 8, 3)  # warm-up: every process loads the model
-            rows = {n: run_level(port, files[:-1], n, args.duration) for n in levels}
+            run_level(port, files[:8], 8, 3, server.pid)  # warm-up: every process loads the model
+            rows = {n: run_level(port, files[:-1], n, args.duration, server.pid) for n in levels}
             big = _big(port, files[-1], args.big_requests)
         finally:
             server.terminate()
