@@ -118,7 +118,10 @@ def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None
     forecast_log = ForecastLog(factory, settings)
     scorer = LiveScorer(factory, forecast_log)
     batcher = MicroBatcher(
-        settings.batch_wait_ms / 1000, settings.batch_max_series, on_batch=metrics.observe_batch
+        settings.batch_wait_ms / 1000,
+        settings.batch_max_series,
+        on_batch=metrics.observe_batch,
+        slots=settings.api_compute_slots,
     )
     return Services(
         settings, engine, factory, cache, metrics, at_head, forecast_log, scorer, batcher

@@ -7,10 +7,19 @@ series have joined), runs one ``forecast_panel`` over all of them and hands ever
 rows. While a model's forward pass runs, the next batch for it keeps filling, so batches grow
 with the load instead of queueing one forward pass behind another. The wait is skipped when the
 model's previous batch had a single request (no concurrency seen lately), so sequential clients
-pay nothing for it; a model's first batch waits.
+pay nothing for it; a model's first batch waits. Then, while other requests of the process are
+still being prepared (already inside, they may join), the leader waits for them up to
+PREPARING_WAIT_S more.
+
+Python work is gated: ``slot()`` admits at most ``slots`` threads of one API process at a time to
+a forecast's CPU work (parsing, preparing, the forward pass, building the answer). A forward pass
+is hundreds of small torch operations, each releasing the GIL and taking it back; with other
+threads busy in Python each take-back waits for the interpreter's switch interval, which made a
+loaded process's forward pass about 10 times slower than alone. Waiting for a batch gives the slot
+up, so requests keep joining while a pass runs.
 
 Answers do not change: every request is validated and prepared on its own before it joins, and
-the core's forward is per-series independent bit for bit (``forecaster.predict.MIN_ROWS``). A
+the core's forward is per-series independent bit for bit (``forecaster.predict.ROW_MULTIPLE``). A
 batch whose forward pass fails is retried request by request, so one bad request fails alone.
 """
 
@@ -18,7 +27,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +39,11 @@ from forecaster import Forecaster
 from forecaster.data import Panel
 from forecaster.errors import ForecasterError
 from forecaster.predict import forecast_frame
+
+# Under load, requests queue for a compute slot and join a batch one by one as they are
+# prepared: the leader waits for those (they are already in the process), at most this long.
+PREPARING_WAIT_S = 0.05
+POLL_S = 0.0005
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,8 @@ class MicroBatcher:
 
     ``wait_s`` bounds how long the first request of a batch waits for company; ``max_series``
     closes a batch early (a request that alone reaches it runs at once, without waiting).
-    ``on_batch(requests, series)`` is called once per forward pass (metrics).
+    ``slots`` threads at most hold a ``slot()`` at once. ``on_batch(requests, series)`` is
+    called once per forward pass (metrics).
     """
 
     def __init__(
@@ -87,23 +103,64 @@ class MicroBatcher:
         wait_s: float,
         max_series: int,
         on_batch: Callable[[int, int], None] | None = None,
+        slots: int = 1,
     ) -> None:
         self.wait_s = wait_s
         self.max_series = max_series
         self._on_batch = on_batch
+        self._slots = threading.Semaphore(slots)
+        self._holder = threading.local()  # whether this thread holds a slot, is preparing
+        self._preparing = 0  # requests in slot() that have not reached forecast() yet
         self._lock = threading.Lock()
         self._open: dict[str, _Batch] = {}
         self._running: dict[str, threading.Lock] = {}
         self._last_requests: dict[str, int] = {}  # requests in each model's previous batch
 
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the process's compute slots for the block (``forecast`` lends it out
+        while it waits for its batch)."""
+        self._set_preparing(True)
+        try:
+            with self._slots:
+                self._holder.held = True
+                try:
+                    yield
+                finally:
+                    self._holder.held = False
+        finally:
+            self._set_preparing(False)
+
+    def _set_preparing(self, preparing: bool) -> None:
+        """Count this thread among the requests being prepared (they may join a batch soon)."""
+        if getattr(self._holder, "preparing", False) == preparing:
+            return
+        self._holder.preparing = preparing
+        with self._lock:
+            self._preparing += 1 if preparing else -1
+
+    @contextmanager
+    def _lent(self) -> Iterator[None]:
+        """Give this thread's slot (if it holds one) up for the block; take one back after."""
+        held = getattr(self._holder, "held", False)
+        if held:
+            self._slots.release()
+        try:
+            yield
+        finally:
+            if held:
+                self._slots.acquire()
+
     def forecast(self, key: str, model: Forecaster, panel: Panel) -> tuple[np.ndarray, BatchTiming]:
         """Quantile forecasts [series, trained horizon, levels] of ``panel``'s series."""
         arrived = time.perf_counter()
+        self._set_preparing(False)
         batch, offset, leads = self._join(key, model, panel)
-        if leads:
-            self._lead(key, batch)
-        else:
-            batch.done.wait()
+        with self._lent():
+            if leads:
+                self._lead(key, batch)
+            else:
+                batch.done.wait()
         rows = slice(offset, offset + len(panel.ids))
         if batch.forecasts is None:  # the shared pass failed: this request alone, its own error
             return self._alone(model, panel, arrived)
@@ -139,9 +196,9 @@ class MicroBatcher:
     def _lead(self, key: str, batch: _Batch) -> None:
         """Wait for company, then for the model's previous pass; run this batch; wake the rest."""
         try:
-            if self._last_requests.get(key, 2) > 1:
-                batch.full.wait(self.wait_s)
-            with self._running_lock(key):  # the batch keeps filling while an earlier pass runs
+            self._await_company(key, batch)
+            # The batch keeps filling while an earlier pass runs and while it waits for a slot.
+            with self._running_lock(key), self._slots:
                 with self._lock:
                     self._close(key, batch)
                 batch.started = time.perf_counter()
@@ -154,6 +211,16 @@ class MicroBatcher:
             batch.done.set()
         if self._on_batch is not None and batch.forecasts is not None:
             self._on_batch(len(batch.panels), batch.series)
+
+    def _await_company(self, key: str, batch: _Batch) -> None:
+        """Wait ``wait_s`` for the batch to fill (not when the model's previous batch had one
+        request), then, while other requests of this process are still being prepared (they
+        may join), up to PREPARING_WAIT_S more; a full batch ends the wait."""
+        cap = time.perf_counter() + self.wait_s + PREPARING_WAIT_S
+        if self._last_requests.get(key, 2) > 1:
+            batch.full.wait(self.wait_s)
+        while self._preparing > 0 and not batch.full.is_set() and time.perf_counter() < cap:
+            batch.full.wait(POLL_S)
 
     def _running_lock(self, key: str) -> threading.Lock:
         with self._lock:

@@ -5,13 +5,14 @@ Usage: python bench/api_load.py [--duration 30] [--connections 1,8,32,128] [--pr
 
 It trains and registers a default-shaped model (as bench/api_latency.py does), starts the real
 server (``forecaster serve --processes N --workers-inline 0 --no-scheduler``, JSON request logs
-on) and, from a separate load-generator process (asyncio + httpx, a fixed number of connections,
-each sending its next request as soon as the previous answer arrives), sends one series of 200
-hourly points with h = 24 per request for ``--duration`` seconds at each connection count. It
-prints requests/s, p50/p95/p99 latency, errors, the batch sizes the server formed (from the
-``X-Batch-Requests`` header of every answer) and the mean queue and compute time per answer;
-then the latency of 1,000 series in one request. By default it records the table in
-BENCHMARKS.md under "## API under load". Nothing here asserts the figures.
+and the forecast log on) and, from a separate load-generator process (raw HTTP/1.1 on asyncio
+streams with uvloop, a fixed number of keep-alive connections, each sending its next request as
+soon as the previous answer arrives), sends one series of 200 hourly points with h = 24 per
+request for ``--duration`` seconds at each connection count. It prints requests/s,
+p50/p95/p99 latency, errors, the batch sizes the server formed (from the ``X-Batch-Requests``
+header of every answer) and the mean queue and compute time per answer; then the latency of
+1,000 series in one request. By default it records the table in BENCHMARKS.md under
+"## API under load". Nothing here asserts the figures.
 """
 
 from __future__ import annotations
@@ -99,47 +100,105 @@ def start_server(url: str, work: Path, port: int, args: argparse.Namespace) -> A
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-async def drive(port: int, files: list[Path], connections: int, seconds: float) -> dict[str, Any]:
-    """``connections`` clients, each posting its next body as soon as an answer arrives."""
-    import httpx
+class HttpError(Exception):
+    """A response the client could not read (closed connection, malformed status line)."""
 
-    payloads = [f.read_bytes() for f in files]
-    headers = {"content-type": "application/json"}
+
+def request_bytes(port: int, body: bytes) -> bytes:
+    """One complete, pre-encoded HTTP/1.1 POST /v1/forecast with keep-alive."""
+    head = (
+        f"POST /v1/forecast HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bool]:
+    """(status, headers, keep-alive) of one response whose body is read and dropped.
+
+    The server frames every answer with Content-Length (or chunked encoding, handled too)."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+        raise HttpError("connection closed before a response") from exc
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise HttpError(f"malformed status line {lines[0][:80]!r}")
+    headers = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    else:
+        await reader.readexactly(int(headers.get("content-length", "0")))
+    return int(parts[1]), headers, headers.get("connection", "").lower() != "close"
+
+
+async def drive(port: int, files: list[Path], connections: int, seconds: float) -> dict[str, Any]:
+    """``connections`` clients, each posting its next body as soon as an answer arrives.
+
+    A cheap client, so that it takes little of the CPU it shares with the server: raw HTTP/1.1
+    over TCP on asyncio streams, one keep-alive connection per client, request bytes encoded
+    once. Every failure counts as an error: a refused or reset connection, a response that cannot
+    be read, any status other than 200."""
+    requests = [request_bytes(port, f.read_bytes()) for f in files]
     latencies: list[float] = []
     batches: list[int] = []
     queue: list[float] = []
     compute: list[float] = []
     errors: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
-    ) as client:
-        deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + seconds
 
-        async def client_loop(k: int) -> None:
-            i = k
-            while time.perf_counter() < deadline:
-                start = time.perf_counter()
-                try:
-                    response = await client.post(
-                        "/v1/forecast", content=payloads[i % len(payloads)], headers=headers
-                    )
-                except httpx.HTTPError as exc:
-                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-                    continue
-                latencies.append(time.perf_counter() - start)
-                i += connections
-                if response.status_code != 200:
-                    errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
-                    continue
-                batches.append(int(response.headers.get("x-batch-requests", "1")))
-                queue.append(float(response.headers.get("x-queue-ms", "nan")))
-                compute.append(float(response.headers.get("x-compute-ms", "nan")))
+    def failed(kind: str) -> None:
+        errors[kind] = errors.get(kind, 0) + 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop(k) for k in range(connections)))
-        elapsed = time.perf_counter() - started
-    return summary(latencies, batches, queue, compute, errors, elapsed)
+    async def client_loop(k: int) -> None:
+        i = k
+        stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            try:
+                if stream is None:
+                    stream = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = stream
+                writer.write(requests[i % len(requests)])
+                await writer.drain()
+                status, headers, keep_alive = await read_response(reader)
+            except (OSError, HttpError, ValueError) as exc:
+                failed(type(exc).__name__)
+                _closed(stream)
+                stream = None
+                continue
+            latencies.append(time.perf_counter() - start)
+            i += connections
+            if not keep_alive:
+                _closed(stream)
+                stream = None
+            if status != 200:
+                failed(str(status))
+                continue
+            batches.append(int(headers.get("x-batch-requests", "1")))
+            queue.append(float(headers.get("x-queue-ms", "nan")))
+            compute.append(float(headers.get("x-compute-ms", "nan")))
+        _closed(stream)
+
+    started, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(client_loop(k) for k in range(connections)))
+    elapsed = time.perf_counter() - started
+    result = summary(latencies, batches, queue, compute, errors, elapsed)
+    return result | {"client_cpu_s": time.process_time() - cpu}
+
+
+def _closed(stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> None:
+    if stream is not None:
+        stream[1].close()
 
 
 def summary(
@@ -169,29 +228,59 @@ def summary(
     }
 
 
-def run_level(port: int, files: list[Path], connections: int, seconds: float) -> dict[str, Any]:
-    """One connection count, in a separate load-generator process."""
+def run_level(
+    port: int, files: list[Path], connections: int, seconds: float, server: int
+) -> dict[str, Any]:
+    """One connection count, in a separate load-generator process; with the CPU time the
+    server's processes (``server`` and its descendants) and the load generator spent per
+    answered request (on a shared machine, a steadier guide than wall-clock figures)."""
     args = [sys.executable, __file__, "--drive", str(port), str(connections), str(seconds)]
     args += [str(f) for f in files]
+    before = tree_cpu_seconds(server)
     done = subprocess.run(args, capture_output=True, text=True, check=False)
+    spent = tree_cpu_seconds(server) - before
     if done.returncode != 0:
         raise SystemExit(f"the load generator failed: {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    answered = max(result["requests"], 1)
+    result["server_cpu_ms"] = spent * 1e3 / answered
+    result["client_cpu_ms"] = result.pop("client_cpu_s") * 1e3 / answered
     return result
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants (Linux /proc; 0 elsewhere)."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        child = int(entry.parent.name)
+        children.setdefault(int(fields[1]), []).append(child)  # field 4: the parent's pid
+        times[child] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return total
 
 
 def table(rows: dict[int, dict[str, Any]], big: dict[str, Any]) -> str:
     lines = [
         "| connections | req/s | p50 ms | p95 ms | p99 ms | errors | batch mean / p50 / max "
-        "| queue ms | compute ms |",
-        "|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| queue ms | compute ms | server CPU ms/req | client CPU ms/req |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for n, r in rows.items():
         lines.append(
             f"| {n} | {r['rps']:.1f} | {r['p50'] * 1e3:.1f} | {r['p95'] * 1e3:.1f} "
             f"| {r['p99'] * 1e3:.1f} | {_errors(r)} | {r['batch_mean']:.1f} / "
             f"{r['batch_p50']:.0f} / {r['batch_max']} | {r['queue_ms']:.1f} "
-            f"| {r['compute_ms']:.1f} |"
+            f"| {r['compute_ms']:.1f} | {r['server_cpu_ms']:.2f} | {r['client_cpu_ms']:.2f} |"
         )
     lines.append(
         f"\n1,000 series in one request (1 connection, {big['requests']} requests): "
@@ -239,12 +328,12 @@ def report(text: str, args: argparse.Namespace, model: Any) -> str:
 
 Setup: the default-shaped model of bench/api_latency.py ({model.config.cell.upper()}, hidden \
 {model.config.hidden_size}, ensemble {model.config.ensemble}, lookback {model.min_history}), \
-served by `forecaster serve --processes {args.processes}` with JSON request logs (the forecast \
-log of issue 12 was not merged yet, so it is not in these figures). Each request posts one \
-series of {POINTS} hourly points, h = {HORIZON}; the load generator (asyncio + httpx, one \
-process on the same machine) keeps each connection busy for {args.duration:g} s. "batch" is \
-the number of requests that shared a forward pass (`X-Batch-Requests`); queue and compute are \
-the means of `X-Queue-Ms` and `X-Compute-Ms`.
+served by `forecaster serve --processes {args.processes}` with JSON request logs and the \
+forecast log on. Each request posts one series of {POINTS} hourly points, h = {HORIZON}; the \
+load generator (raw HTTP/1.1 on asyncio streams with uvloop, one process on the same machine) \
+keeps each connection busy for {args.duration:g} s. "batch" is the number of requests that \
+shared a forward pass (`X-Batch-Requests`); queue and compute are the means of `X-Queue-Ms` \
+and `X-Compute-Ms`.
 
 {text}
 """
@@ -270,8 +359,8 @@ def main() -> None:
         server = start_server(url, work, port, args)
         try:
             wait_ready(port, server, work)
-            run_level(port, files[:8], 8, 3)  # warm-up: every process loads the model
-            rows = {n: run_level(port, files[:-1], n, args.duration) for n in levels}
+            run_level(port, files[:8], 8, 3, server.pid)  # warm-up: every process loads the model
+            rows = {n: run_level(port, files[:-1], n, args.duration, server.pid) for n in levels}
             big = _big(port, files[-1], args.big_requests)
         finally:
             server.terminate()
@@ -309,6 +398,8 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--drive":
         port, connections, seconds = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
         paths = [Path(p) for p in sys.argv[5:]]
-        print(json.dumps(asyncio.run(drive(port, paths, connections, seconds))))
+        import uvloop
+
+        print(json.dumps(uvloop.run(drive(port, paths, connections, seconds))))
     else:
         main()

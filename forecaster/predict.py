@@ -23,14 +23,17 @@ from forecaster.windows import (
 )
 
 PREDICT_CHUNK = 4096
-# CPU matrix kernels take another path for fewer than 4 rows (summing in another order), so a
-# series forecast alone would differ in the last bits from the same series in a batch. Every
-# forward runs at least this many rows (repeats of the first), so a series' numbers never depend
-# on what shares its forward pass: the micro-batching API relies on that.
-MIN_ROWS = 8
+# A series' numbers must not depend on what shares its forward pass (the micro-batching API
+# relies on that). Two CPU kernel paths would break it: matrix kernels sum in another order for
+# fewer than 4 rows, and element-wise kernels (softplus, exp...) compute the tail of a tensor
+# that does not fill their last vector chunk (up to 32 floats) with scalar code, which may differ
+# in the last bit. Every forward therefore runs a multiple of ROW_MULTIPLE rows (repeats of the
+# first): any per-row size times it fills whole chunks, so no row ever lands in a scalar tail.
+ROW_MULTIPLE = 32
+MIN_ROWS = ROW_MULTIPLE  # the fewest rows of a forward pass
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd bookkeeping per op: ~20% of a small forward pass
 def forecast_panel(
     nets: list[QuantileRNN],
     spec: NetSpec,
@@ -57,10 +60,11 @@ def _forecast_chunk(
     nets: list[QuantileRNN], spec: NetSpec, data: Padded, device: torch.device
 ) -> np.ndarray:
     rows = len(data.values)
-    # [B, L], B >= MIN_ROWS: every padded row is exactly the lookback; small batches are padded
-    # so a series' numbers do not depend on how many others share its forward pass.
-    x = _at_least(data.values[:, -spec.lookback :], MIN_ROWS)
-    phases = _at_least(data.phases, MIN_ROWS)
+    # [B, L], B a multiple of ROW_MULTIPLE: every padded row is exactly the lookback; batches are
+    # padded so a series' numbers do not depend on how many others share its forward pass.
+    padded = -(-rows // ROW_MULTIPLE) * ROW_MULTIPLE
+    x = _at_least(data.values[:, -spec.lookback :], padded)
+    phases = _at_least(data.phases, padded)
     starts = torch.zeros(len(x), dtype=torch.long)
     cal = calendar_features(phases, starts, spec.periods, spec.lookback, spec.patch)
     loc, spread = window_scale(x, spec.season, spec.transform == "log")

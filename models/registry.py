@@ -141,17 +141,19 @@ def get_version(session: Session, model_name: str, version: int) -> ModelVersion
 
 
 def latest_version(session: Session, model_name: str) -> ModelVersion:
-    """The newest ready version of MODEL_NAME; NotFound when it has none."""
+    """The newest ready version of MODEL_NAME; NotFound when it has none.
+
+    One query (every forecast by bare name runs it); the model is looked up on its own only to
+    say which of the two is missing."""
     found = session.scalar(
         select(ModelVersion)
-        .where(
-            ModelVersion.model_id == get_model(session, model_name).id,
-            ModelVersion.status == VersionStatus.READY,
-        )
+        .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+        .where(RegisteredModel.name == model_name, ModelVersion.status == VersionStatus.READY)
         .order_by(ModelVersion.version.desc())
         .limit(1)
     )
     if found is None:
+        get_model(session, model_name)  # NotFound naming the model when there is none
         raise NotFound(f"model {model_name!r} has no ready version")
     return found
 

@@ -103,6 +103,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Series in one micro-batched forward pass at most; a full batch runs at once.",
     )
+    api_compute_slots: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Forecast requests doing CPU work (parsing, preparing, the forward pass, the answer) "
+            "at once in one API process; the others wait without taking the GIL from them. Scale "
+            "with --processes, one per core, rather than with this."
+        ),
+    )
     forecast_wait_seconds: float = Field(
         default=MAX_WAIT_SECONDS,
         ge=0,

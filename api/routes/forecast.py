@@ -55,12 +55,16 @@ async def forecast(request: Request, services: ServicesDep) -> Response:
 
 
 def _parse_and_predict(services: Services, raw: bytes) -> JSONResponse | ForecastRequest:
-    """Parse the body; with a model, answer at once (one thread hop for the whole request)."""
-    body = ForecastRequest.model_validate_json(raw or b"null")
-    if body.model is not None:
-        return forecast_with_model(services, body)
-    check_posted_series(body)  # a series that can never train is a 422 now, not a failed job
-    return body
+    """Parse the body; with a model, answer at once (one thread hop for the whole request).
+
+    The work runs in one of the process's compute slots (``MicroBatcher.slot``), given up while
+    the request waits for its batch."""
+    with services.batcher.slot():
+        body = ForecastRequest.model_validate_json(raw or b"null")
+        if body.model is not None:
+            return forecast_with_model(services, body)
+        check_posted_series(body)  # a series that can never train is a 422 now, not a failed job
+        return body
 
 
 def forecast_with_model(services: Services, body: ForecastRequest) -> JSONResponse:

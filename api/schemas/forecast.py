@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
-from api.schemas.common import TIMESTAMP_HELP, Schema, Timestamp
+from api.schemas.common import TIMESTAMP_HELP, LaxTimestamp, Schema, timestamps_in_range
 from api.schemas.datasets import UNIQUE_ID_HELP, FiniteFloat, UniqueId
 from api.schemas.models import MAX_HORIZON, Name
 from forecaster import ForecastConfig
@@ -22,7 +22,10 @@ class SeriesIn(Schema):
     """One series' history: timestamps and values of equal length, oldest first."""
 
     unique_id: UniqueId = Field(description=UNIQUE_ID_HELP)
-    ds: list[Timestamp] = Field(min_length=1, description=TIMESTAMP_HELP)
+    # The range is checked once per list (timestamps_in_range), not by a call per timestamp.
+    ds: Annotated[list[LaxTimestamp], AfterValidator(timestamps_in_range)] = Field(
+        min_length=1, description=TIMESTAMP_HELP
+    )
     y: list[FiniteFloat] = Field(min_length=1, description="Values, one per timestamp.")
 
     @model_validator(mode="after")

@@ -173,6 +173,27 @@ def test_a_failing_shared_pass_is_retried_request_by_request(trained: TrainedMod
         assert np.array_equal(results[i], model.forecast_panel(panel))
 
 
+def test_requests_holding_the_one_compute_slot_still_share_a_batch(trained: TrainedModel) -> None:
+    """Each caller holds the process's only slot while it prepares; waiting for its batch lends
+    the slot out, so the others get in and join (holding it would leave a batch of one, or
+    never fill one)."""
+    model = trained.model
+    panels = [model.prepare(pd.DataFrame(_frame(i))) for i in range(4)]
+    batcher = MicroBatcher(wait_s=LONG_WAIT_MS / 1000, max_series=len(panels), slots=1)
+    sizes: dict[int, int] = {}
+    answers: dict[int, np.ndarray] = {}
+
+    def submit(i: int) -> None:
+        with batcher.slot():
+            answers[i], timing = batcher.forecast("same", model, panels[i])
+        sizes[i] = timing.requests
+
+    _together([lambda i=i: submit(i) for i in range(len(panels))])
+    assert sizes == {i: len(panels) for i in range(len(panels))}
+    for i, panel in enumerate(panels):
+        assert np.array_equal(answers[i], model.forecast_panel(panel))
+
+
 def test_versions_never_mix_under_eviction_and_alias_moves(
     api_pg_url: str,
     artifact_dir: Path,

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from api.app import create_app
+from api.schemas.forecast import ForecastRequest
 from tests.api.conftest import (
     HORIZON,
     TestClient,
@@ -100,6 +102,29 @@ def test_timestamps_outside_the_representable_range_are_refused(
     assert "outside the supported range" in str(_problem(response, 422)["errors"])
     rows = {"rows": [{"unique_id": "a", "ds": stamp, "y": 1.0}]}
     _problem(client.put("/v1/datasets/far/observations", json=rows), 422)
+
+
+@pytest.mark.parametrize(
+    ("stamps", "refused"),
+    [
+        (["2024-01-01T00:00:00", "2024-01-01T01:00:00Z", "1600-01-01T00:00:00Z"], True),
+        (["2024-01-01T00:00:00+05:00", "2262-04-10T23:00:00", "2262-04-11T00:00:00Z"], True),
+        (["1677-09-22T00:00:00Z", "2024-01-01T00:00:00"], False),
+    ],
+)
+def test_posted_series_are_range_checked_whatever_mix_of_offsets(
+    stamps: list[str], refused: bool
+) -> None:
+    """The range of a posted series is checked per list (min and max), also when naive and
+    offset timestamps are mixed (then one by one)."""
+    series = {"unique_id": "a", "ds": stamps, "y": [1.0] * len(stamps)}
+    body = {"model": "m", "horizon": 1, "series": [series]}
+    if not refused:
+        assert ForecastRequest.model_validate(body).series is not None
+        return
+    with pytest.raises(ValidationError, match="outside the supported range") as caught:
+        ForecastRequest.model_validate(body)
+    assert caught.value.errors()[0]["loc"] == ("series", 0, "ds")
 
 
 def test_the_schema_states_the_timestamp_range_nul_and_problem_documents(

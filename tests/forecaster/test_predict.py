@@ -20,18 +20,23 @@ def _rows(panel: Panel, chosen: list[int]) -> Panel:
     )
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, MIN_ROWS - 1, MIN_ROWS, MIN_ROWS + 1, 13])
+SERIES = 75  # more than two ROW_MULTIPLEs: rows in the scalar tail of element-wise kernels
+
+
+@pytest.mark.parametrize(
+    "size", [1, 2, 3, 4, 5, 13, 23, MIN_ROWS - 1, MIN_ROWS, MIN_ROWS + 1, 47, SERIES - 1]
+)
 def test_forecasts_are_identical_in_batches_of_any_size(tiny_model: Forecaster, size: int) -> None:
-    panel = tiny_model.prepare(seasonal_frame(n_series=16, seed=3))
+    panel = tiny_model.prepare(seasonal_frame(n_series=SERIES, seed=3))
     everything = tiny_model.forecast_panel(panel)
-    chosen = [int(i) for i in np.random.default_rng(size).choice(16, size, replace=False)]
+    chosen = [int(i) for i in np.random.default_rng(size).choice(SERIES, size, replace=False)]
     part = tiny_model.forecast_panel(_rows(panel, chosen))
     assert part.shape == (size, *everything.shape[1:])
     assert np.array_equal(part, everything[chosen])  # bit for bit, not approximately
 
 
 def test_a_lone_series_equals_its_row_of_a_batch(tiny_model: Forecaster) -> None:
-    panel = tiny_model.prepare(seasonal_frame(n_series=16, seed=4))
+    panel = tiny_model.prepare(seasonal_frame(n_series=SERIES, seed=4))
     everything = tiny_model.forecast_panel(panel)
-    for i in range(16):
+    for i in range(SERIES):
         assert np.array_equal(tiny_model.forecast_panel(_rows(panel, [i]))[0], everything[i])
