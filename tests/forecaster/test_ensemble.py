@@ -13,7 +13,17 @@ from forecaster.data import prepare
 from forecaster.ensemble import combine, member_batch
 from forecaster.estimator import _plan
 from forecaster.nets import NetSpec, QuantileRNN
-from forecaster.train import Hooks, TrainPlan, _Clock, _Run, train_members
+from forecaster.train import (
+    EMA_DECAY,
+    Hooks,
+    TrainPlan,
+    _Average,
+    _Clock,
+    _Run,
+    evaluate,
+    train_members,
+    validation_batch,
+)
 from forecaster.windows import Padded, pad
 
 from .conftest import TINY, seasonal_frame
@@ -72,14 +82,46 @@ def test_a_member_that_sits_out_gets_no_update() -> None:
         levels=torch.tensor(spec.levels),
         clock=_Clock(time.monotonic(), None, 10),
         active=[1],
+        average=_Average(nets),
     )
     before = [[p.detach().clone() for p in n.parameters()] for n in nets]
     run.epoch(3)
     for old, new in zip(before[0], nets[0].parameters(), strict=True):
         assert torch.equal(old, new)  # no step, not even weight decay
+    for old, new in zip(before[0], run.average.nets[0].parameters(), strict=True):
+        assert torch.equal(old, new)  # nor a move of its average
     assert any(
         not torch.equal(old, new) for old, new in zip(before[1], nets[1].parameters(), strict=True)
     )
+
+
+def test_the_average_follows_the_weights_with_a_decay_that_starts_low() -> None:
+    _, spec, _ = _setup(1)
+    net = QuantileRNN(spec)
+    average = _Average([net])
+    start = [p.detach().clone() for p in net.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    average.update([0], [net])  # first update: decay 2 / 11
+    for old, new in zip(start, average.nets[0].parameters(), strict=True):
+        torch.testing.assert_close(new, old + 9 / 11)
+    average.updates = 10_000  # late in a long run the decay is capped
+    before = [p.detach().clone() for p in average.nets[0].parameters()]
+    average.update([0], [net])
+    for old, now, new in zip(before, net.parameters(), average.nets[0].parameters(), strict=True):
+        torch.testing.assert_close(new, old + (1 - EMA_DECAY) * (now - old))
+
+
+def test_the_members_returned_are_the_averages_that_were_validated() -> None:
+    data, spec, plan = _setup(1)
+    seen: list[EpochProgress] = []
+    hooks = Hooks(seen.append, None, time.monotonic())
+    nets, _ = train_members(data, spec, plan, torch.device("cpu"), hooks)
+    best = min(p.val_score for p in seen if p.val_score is not None)
+    val = validation_batch(data, spec, torch.device("cpu"))
+    score = evaluate(nets[0], val, torch.tensor(spec.levels), torch.device("cpu"))
+    assert score == pytest.approx(best, rel=1e-6)
 
 
 def test_the_batch_is_shared_among_members() -> None:
