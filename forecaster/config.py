@@ -25,7 +25,11 @@ class ForecastConfig(BaseModel):
       sooner;
     - ``fill="interpolate"``: missing timestamps are filled linearly between neighbours;
     - ``backtest_windows=2``: the last two horizons of every series are held out of training
-      and early stopping and score the version (0: no backtest, every point trains).
+      and early stopping and score the version (0: no backtest, every point trains);
+    - ``baseline_weight=0``: the forecast is the network's alone. A positive weight averages
+      the seasonal-naive forecast into it, quantile by quantile (shrinkage towards the
+      baseline for networks that learned from little data; instant forecasts of small panels
+      get one from ``forecaster.sizing``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -74,6 +78,14 @@ class ForecastConfig(BaseModel):
         "honest backtest (never trained or early-stopped on); 0 disables it.",
     )
 
+    baseline_weight: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of the seasonal-naive forecast (naive where no season is known) "
+        "averaged into the network's, quantile by quantile; 0: the network alone.",
+    )
+
     @field_validator("quantiles")
     @classmethod
     def _check_quantiles(cls, value: tuple[float, ...]) -> tuple[float, ...]:
@@ -88,7 +100,7 @@ class ForecastConfig(BaseModel):
             raise ValueError("quantiles must be distinct")
         return tuple(sorted(value))
 
-    @field_validator("learning_rate", "dropout")
+    @field_validator("learning_rate", "dropout", "baseline_weight")
     @classmethod
     def _check_finite(cls, value: float) -> float:
         if not math.isfinite(value):
