@@ -21,8 +21,8 @@ class ForecastConfig(BaseModel):
     - a median plus 80% and 95% intervals, trained with the pinball loss;
     - three seeds combined by their median, trained together within ``time_budget_s``
       (10 minutes) so a job's wall clock is bounded however large the data; each optimiser
-      step's ``batch_size`` windows are shared among the members; early stopping usually ends
-      sooner;
+      step's ``batch_size`` windows (512: about 171 per member) are shared among the members;
+      early stopping usually ends sooner;
     - ``fill="interpolate"``: missing timestamps are filled linearly between neighbours;
     - ``backtest_windows=2``: the last two horizons of every series are held out of training
       and early stopping and score the version (0: no backtest, every point trains);
@@ -48,7 +48,7 @@ class ForecastConfig(BaseModel):
         default=DEFAULT_QUANTILES, description="Quantile levels to forecast, in (0, 1)."
     )
     epochs: int = Field(default=100, ge=1, le=100_000, description="Most training epochs.")
-    batch_size: int = Field(default=256, ge=1, le=65_536, description="Windows per step.")
+    batch_size: int = Field(default=512, ge=1, le=65_536, description="Windows per step.")
     learning_rate: float = Field(
         default=2e-3, gt=0.0, le=1.0, description="Peak AdamW learning rate."
     )
