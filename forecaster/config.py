@@ -19,7 +19,7 @@ class ForecastConfig(BaseModel):
     - ``lookback=None``: four seasons, two horizons and the long season (a week of hourly data),
       capped by the shortest series (see ``forecaster.windows.choose_lookback``);
     - a median plus 80% and 95% intervals, trained with the pinball loss;
-    - three seeds combined by their median, trained together within ``time_budget_s``
+    - three seeds combined by their mean, trained together within ``time_budget_s``
       (10 minutes) so a job's wall clock is bounded however large the data; each optimiser
       step's ``batch_size`` windows (512: about 171 per member) are shared among the members;
       early stopping usually ends sooner;
@@ -59,7 +59,7 @@ class ForecastConfig(BaseModel):
         default=0, ge=0, le=2**32 - 1, description="Random seed; each member derives its own."
     )
     ensemble: int = Field(
-        default=3, ge=1, le=64, description="Networks (seeds) combined by their median."
+        default=3, ge=1, le=64, description="Networks (seeds) combined by their mean."
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="auto (CUDA when present), cpu or cuda."

@@ -34,7 +34,7 @@ def forecast_panel(
     nets: list[QuantileRNN], spec: NetSpec, panel: Panel, device: torch.device
 ) -> np.ndarray:
     """Quantile forecasts [S, horizon, Q] (original scale) from the last lookback of each series;
-    members are combined by their median. Series go through in chunks of PREDICT_CHUNK, so the
+    members are combined by their mean. Series go through in chunks of PREDICT_CHUNK, so the
     working memory beyond the result is bounded however many series there are."""
     tail = panel.tail(spec.lookback)
     out = np.empty((len(tail.ids), spec.horizon, len(spec.levels)), dtype=np.float64)
