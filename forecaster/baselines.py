@@ -50,3 +50,20 @@ def seasonal_naive_quantiles(
     spread = sigma * np.sqrt(np.arange(horizon) // lag + 1)  # [h]
     z = np.array([NormalDist().inv_cdf(q) for q in levels])  # [Q]
     return point[:, None] + spread[:, None] * z[None, :]
+
+
+def shrink_to_baseline(
+    forecast: np.ndarray,
+    histories: tuple[np.ndarray, ...],
+    m: int,
+    levels: tuple[float, ...],
+    weight: float,
+) -> np.ndarray:
+    """``forecast`` [S, h, Q] averaged with each series' seasonal naive quantiles (naive for
+    ``m = 1``) at ``levels``, the baseline weighing ``weight``: a weighted average of two
+    quantile functions (Vincentization), so the quantiles stay ordered."""
+    if weight == 0.0:
+        return forecast
+    steps = forecast.shape[1]
+    base = np.stack([seasonal_naive_quantiles(v, steps, m, levels) for v in histories])
+    return (1.0 - weight) * forecast + weight * base

@@ -1,4 +1,4 @@
-"""Seed ensembles: members trained together on the whole budget, combined by their median."""
+"""Seed ensembles: members trained together on the whole budget, combined by their mean."""
 
 from __future__ import annotations
 
@@ -49,22 +49,15 @@ def _left(budget: float | None, started: float) -> float | None:
 
 
 def combine(members: list[torch.Tensor]) -> torch.Tensor:
-    """Element-wise median of the members' quantile forecasts [B, h, Q].
+    """Element-wise mean of the members' quantile forecasts [B, h, Q].
 
-    The median of monotone quantile vectors is monotone, so the intervals stay ordered.
+    The mean of monotone quantile vectors is monotone, so the intervals stay ordered. It beat
+    the median of three members on M4 Hourly in both runs compared (same networks: OWA 0.4492
+    vs 0.4508, 0.4546 vs 0.4561): with three members the median is one member per element,
+    while the mean averages every member's error. The sum runs member by member, so each
+    element's value does not depend on how many rows share the forward pass.
     """
-    if len(members) % 2 == 1:
-        return _middle(members)
-    return torch.quantile(torch.stack(members), 0.5, dim=0)
-
-
-def _middle(members: list[torch.Tensor]) -> torch.Tensor:
-    """The element-wise middle value of an odd number of tensors, by a sorting network of
-    element-wise min/max: the same numbers as ``torch.quantile(..., 0.5)`` (it only selects),
-    some 50x faster for a thousand series than quantile's sort along the member dimension."""
-    ordered = list(members)
-    for end in range(len(ordered) - 1, 0, -1):
-        for i in range(end):
-            low, high = ordered[i], ordered[i + 1]
-            ordered[i], ordered[i + 1] = torch.minimum(low, high), torch.maximum(low, high)
-    return ordered[len(ordered) // 2]
+    total = members[0]
+    for member in members[1:]:
+        total = total + member
+    return total / len(members)

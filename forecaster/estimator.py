@@ -16,6 +16,7 @@ import torch
 
 from forecaster import artifact, calibration
 from forecaster.backtest import Evaluation, evaluate, held_out_offsets, own_offsets, summary
+from forecaster.baselines import shrink_to_baseline
 from forecaster.calendar import seasonality
 from forecaster.calibration import Calibration
 from forecaster.config import ForecastConfig, model_levels
@@ -191,12 +192,17 @@ class Forecaster:
         return panel
 
     def forecast_panel(self, panel: Panel) -> np.ndarray:
-        """Calibrated quantile forecasts [series, horizon, levels] in the data's scale (several
-        requests' panels: ``forecaster.data.concat_panels``)."""
+        """Calibrated quantile forecasts [series, horizon, levels] in the data's scale, with
+        the seasonal naive's averaged in where ``baseline_weight`` says so (several requests'
+        panels: ``forecaster.data.concat_panels``)."""
         spec = self._fitted()
         _require_length(panel, min_points(spec), "prediction")
         raw = forecast_panel(self._nets, spec, panel, torch.device(self.device), self.features)
-        return self.calibration.apply(raw, spec.levels)
+        out = self.calibration.apply(raw, spec.levels)
+        weight = self.config.baseline_weight
+        # The baseline reads what the network reads (the lookback), as the API passes no more.
+        window = panel.tail(spec.lookback).values
+        return shrink_to_baseline(out, window, spec.season, spec.levels, weight)
 
     def backtest(self, df: pd.DataFrame, n_windows: int | None = None) -> dict[str, Any]:
         """Score this version on up to ``n_windows`` (default: ``backtest_windows``) horizons at

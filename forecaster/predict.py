@@ -42,7 +42,7 @@ def forecast_panel(
     features: FeatureSpec | None = None,
 ) -> np.ndarray:
     """Quantile forecasts [S, horizon, Q] (original scale) from the last lookback of each series;
-    members are combined by their median. Series go through in chunks of PREDICT_CHUNK, so the
+    members are combined by their mean. Series go through in chunks of PREDICT_CHUNK, so the
     working memory beyond the result is bounded however many series there are. With
     ``features``, the future-known covariates come from each series' future rows (steps beyond
     them repeat the last known row; callers check the steps they return, see

@@ -79,7 +79,9 @@ def network_vs_baseline(model: Forecaster) -> dict[str, Any] | None:
     """The network's held-out backtest against the baseline's on the identical windows.
 
     Compares overall MASE (MAE where every series is flat and MASE undefined); the network wins
-    ties. None when the config turned the backtest off (``backtest_windows=0``): nothing to check.
+    ties. The network's forecast is the model's, so where ``baseline_weight`` averages the
+    seasonal naive into it, that average is what is checked (and answered). None when the
+    config turned the backtest off (``backtest_windows=0``): nothing to check.
     """
     report = model.backtest_report
     if report is None:
@@ -96,6 +98,7 @@ def network_vs_baseline(model: Forecaster) -> dict[str, Any] | None:
         "baseline_method": method,
         "network_wins": bool(wins),
         "windows": len(report["windows"]),
+        "baseline_weight": model.config.baseline_weight,
     }
 
 

@@ -1,5 +1,6 @@
 """Ensemble members trained together: one report per epoch, distinct members, members that
-stop improving stop stepping, the batch shared among members; and their median."""
+stop improving stop stepping, the batch shared among members, the weights averaged; and
+their mean."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ from forecaster.data import prepare
 from forecaster.ensemble import combine, member_batch
 from forecaster.estimator import _plan
 from forecaster.nets import NetSpec, QuantileRNN
-from forecaster.train import Hooks, TrainPlan, _Clock, _Run, train_members
+from forecaster.train import (
+    EMA_DECAY,
+    Hooks,
+    TrainPlan,
+    _Average,
+    _Clock,
+    _Run,
+    evaluate,
+    train_members,
+    validation_batch,
+)
 from forecaster.windows import Padded, pad
 
 from .conftest import TINY, seasonal_frame
@@ -72,14 +83,46 @@ def test_a_member_that_sits_out_gets_no_update() -> None:
         levels=torch.tensor(spec.levels),
         clock=_Clock(time.monotonic(), None, 10),
         active=[1],
+        average=_Average(nets),
     )
     before = [[p.detach().clone() for p in n.parameters()] for n in nets]
     run.epoch(3)
     for old, new in zip(before[0], nets[0].parameters(), strict=True):
         assert torch.equal(old, new)  # no step, not even weight decay
+    for old, new in zip(before[0], run.average.nets[0].parameters(), strict=True):
+        assert torch.equal(old, new)  # nor a move of its average
     assert any(
         not torch.equal(old, new) for old, new in zip(before[1], nets[1].parameters(), strict=True)
     )
+
+
+def test_the_average_follows_the_weights_with_a_decay_that_starts_low() -> None:
+    _, spec, _ = _setup(1)
+    net = QuantileRNN(spec)
+    average = _Average([net])
+    start = [p.detach().clone() for p in net.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    average.update([0], [net])  # first update: decay 2 / 11
+    for old, new in zip(start, average.nets[0].parameters(), strict=True):
+        torch.testing.assert_close(new, old + 9 / 11)
+    average.updates = 10_000  # late in a long run the decay is capped
+    before = [p.detach().clone() for p in average.nets[0].parameters()]
+    average.update([0], [net])
+    for old, now, new in zip(before, net.parameters(), average.nets[0].parameters(), strict=True):
+        torch.testing.assert_close(new, old + (1 - EMA_DECAY) * (now - old))
+
+
+def test_the_members_returned_are_the_averages_that_were_validated() -> None:
+    data, spec, plan = _setup(1)
+    seen: list[EpochProgress] = []
+    hooks = Hooks(seen.append, None, time.monotonic())
+    nets, _ = train_members(data, spec, plan, torch.device("cpu"), hooks)
+    best = min(p.val_score for p in seen if p.val_score is not None)
+    val = validation_batch(data, spec, torch.device("cpu"))
+    score = evaluate(nets[0], val, torch.tensor(spec.levels), torch.device("cpu"))
+    assert score == pytest.approx(best, rel=1e-6)
 
 
 def test_the_batch_is_shared_among_members() -> None:
@@ -90,17 +133,18 @@ def test_the_batch_is_shared_among_members() -> None:
 
 
 @pytest.mark.parametrize("members", [1, 2, 3, 4, 5, 7])
-def test_combine_is_exactly_the_members_median(members: int) -> None:
+def test_combine_is_the_members_mean_and_keeps_quantiles_ordered(members: int) -> None:
     generator = torch.Generator().manual_seed(members)
-    forecasts = list(torch.randn(members, 20, 6, 5, generator=generator))
-    forecasts[0][0, 0, 0] = forecasts[-1][0, 0, 0]  # ties select the same number
-    expected = torch.quantile(torch.stack(forecasts), 0.5, dim=0)
-    assert torch.equal(combine(forecasts), expected)
+    raw = torch.randn(members, 20, 6, 5, generator=generator)
+    forecasts = list(raw.sort(dim=-1).values)  # monotone quantiles per member
+    combined = combine(forecasts)
+    torch.testing.assert_close(combined, raw.sort(dim=-1).values.mean(dim=0))
+    assert bool((combined.diff(dim=-1) >= 0).all())
 
 
-def test_the_median_of_three_picks_the_middle_member_per_element() -> None:
-    low, mid, high = torch.zeros(2, 3), torch.ones(2, 3), torch.full((2, 3), 2.0)
-    mid[0, 0] = 5.0  # the middle of (0, 5, 2) is 2
-    combined = combine([high, low, mid])
-    assert combined[0, 0] == 2.0
-    assert torch.equal(combined[1], torch.ones(3))
+def test_the_mean_of_each_element_does_not_depend_on_the_other_rows() -> None:
+    generator = torch.Generator().manual_seed(0)
+    forecasts = list(torch.randn(3, 9, 4, 5, generator=generator))
+    whole = combine(forecasts)
+    for row in range(9):
+        assert torch.equal(combine([f[row : row + 1] for f in forecasts])[0], whole[row])

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster import ForecastConfig, InvalidDataError
+from forecaster import ForecastConfig, Forecaster, InvalidDataError
+from forecaster.baselines import seasonal_naive_quantiles
 from forecaster.quick import (
     answer_record,
     baseline_forecast,
@@ -14,7 +15,7 @@ from forecaster.quick import (
     quick_forecast,
     residual_quantiles,
 )
-from forecaster.sizing import SMALL_POINTS, sized_config, sized_fields
+from forecaster.sizing import SMALL_POINTS, baseline_weight, sized_config, sized_fields
 from tests.forecaster.conftest import TINY, seasonal_frame
 
 
@@ -26,6 +27,33 @@ def test_small_requests_get_a_small_budget_and_big_ones_the_default() -> None:
     assert one["time_budget_s"] < twenty["time_budget_s"] < ForecastConfig().time_budget_s
     assert sized_fields(100, SMALL_POINTS + 1, 24) == {}
     assert sized_config(100, SMALL_POINTS + 1, 24) == ForecastConfig()
+
+
+def test_the_baselines_share_falls_as_series_add_up() -> None:
+    assert sized_fields(1, 1464, 24)["baseline_weight"] == 0.5
+    assert sized_fields(19, 19 * 1464, 24)["baseline_weight"] == 0.05
+    assert baseline_weight(3) == 0.25
+    assert ForecastConfig().baseline_weight == 0.0  # the library default: the network alone
+    assert sized_config(1, 1464, 24, {"baseline_weight": 0}).baseline_weight == 0.0
+
+
+def test_the_baseline_weight_averages_seasonal_naive_into_the_models_forecast(
+    tiny_model: Forecaster,
+) -> None:
+    panel = tiny_model.prepare(seasonal_frame())
+    alone = tiny_model.forecast_panel(panel)
+    levels = tiny_model.levels
+    window = [v[-tiny_model.min_history :] for v in panel.values]  # what the network reads
+    naive = np.stack([seasonal_naive_quantiles(v, 6, 24, levels) for v in window])
+    weighted = Forecaster(tiny_model.config.model_copy(update={"baseline_weight": 0.25}))
+    weighted.__dict__.update({k: v for k, v in tiny_model.__dict__.items() if k != "config"})
+    np.testing.assert_allclose(weighted.forecast_panel(panel), 0.75 * alone + 0.25 * naive)
+    only = Forecaster(tiny_model.config.model_copy(update={"baseline_weight": 1.0}))
+    only.__dict__.update({k: v for k, v in tiny_model.__dict__.items() if k != "config"})
+    np.testing.assert_allclose(only.forecast_panel(panel), naive)
+    frame = weighted.predict()
+    assert (frame["q0.1"] <= frame["q0.5"]).all()
+    assert (frame["q0.5"] <= frame["q0.9"]).all()
 
 
 def test_the_callers_config_overrides_the_sizing() -> None:
