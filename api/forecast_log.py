@@ -34,6 +34,7 @@ from models.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+TARGET = ("unique_id", "ds", "y")  # what the log keeps of a forecast's input
 MAX_BATCH = 256
 FLUSH_SECONDS = 0.5  # the longest a forecast waits in the queue before its batch is written
 MAX_QUEUED = 10_000
@@ -80,11 +81,21 @@ class ForecastLog:
         history: pd.DataFrame,
         given: pd.DataFrame,
         prediction: pd.DataFrame,
+        future: pd.DataFrame | None = None,
     ) -> dict[str, Any]:
-        """The answer's provenance fields; the forecast is queued for the log when it is on."""
+        """The answer's provenance fields (the input hash covers covariates and FUTURE's
+        values); the forecast is queued for the log when it is on (its target alone)."""
         provenance = new_provenance(
-            model.name, model.version, model.artifact_sha256, given, body.horizon, body.quantiles
+            model.name,
+            model.version,
+            model.artifact_sha256,
+            given,
+            body.horizon,
+            body.quantiles,
+            future,
         )
+        if len(given.columns) > len(TARGET):  # covariates are hashed, not logged
+            history, given = history[list(TARGET)], given[list(TARGET)]
         if self.enabled:
             entry = _Entry(provenance, body, history, given, prediction, model.season)
             self._start()

@@ -13,12 +13,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from models import covariate_io
 from models.covariates import ColumnInfo, column_infos, columns_of, decode
 from models.datasets import _series_ids, _subset, get_dataset, read_observations
 from models.errors import InvalidInput
+from models.tables import CovariateValue, Observation, Series
 
 
 def dataset_columns(session: Session, dataset: str) -> list[ColumnInfo]:
@@ -99,3 +101,40 @@ def _join(
     for name in static:
         frame[name] = frame.groupby("unique_id")[name].transform("first")
     return frame[["unique_id", "ds", "y", *columns]]
+
+
+def covariate_coverage(
+    session: Session, dataset: str, unique_ids: Sequence[str] | None, columns: Sequence[str]
+) -> pd.DataFrame:
+    """Per series and column of DATASET: ``values`` on observed timestamps and how many
+    ``distinct`` ones, from one grouped join (pairs without any value are left out)."""
+    dataset_id = get_dataset(session, dataset).id
+    rows = columns_of(session, dataset_id)
+    ids = {rows[name].id: name for name in columns if name in rows}
+    stmt = (
+        select(
+            Series.unique_id,
+            CovariateValue.column_id,
+            func.count(),
+            func.count(distinct(CovariateValue.value)),
+        )
+        .join(Observation, Observation.series_id == Series.id)
+        .join(
+            CovariateValue,
+            (CovariateValue.series_id == Observation.series_id)
+            & (CovariateValue.ts == Observation.ts),
+        )
+        .where(Series.dataset_id == dataset_id, CovariateValue.column_id.in_(list(ids)))
+        .group_by(Series.unique_id, CovariateValue.column_id)
+    )
+    if unique_ids is not None:
+        stmt = stmt.where(Series.unique_id.in_(list(unique_ids)))
+    found = session.execute(stmt).all()
+    return pd.DataFrame(
+        {
+            "unique_id": [str(r[0]) for r in found],
+            "column": [ids[int(r[1])] for r in found],
+            "values": [int(r[2]) for r in found],
+            "distinct": [int(r[3]) for r in found],
+        }
+    )

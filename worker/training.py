@@ -23,11 +23,13 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecaster import EpochProgress, ForecastConfig, Forecaster
+from forecaster.covariates import CovariateSpec
 from models.artifacts import ArtifactStore, StoredArtifact
-from models.datasets import read_observations
+from models.dataset_frames import read_frame
 from models.db import session_scope
+from models.digests import data_sha256
 from models.errors import NotFound
-from models.job_specs import PromoteSpec, TrainJobSpec
+from models.job_specs import CovariateColumns, PromoteSpec, TrainJobSpec
 from models.registry import list_aliases, register_version, resolve_reference, set_alias
 from worker import queue
 from worker.lease import LeaseKeeper
@@ -118,10 +120,17 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
     """Train, store and register the version of a "train" job; return the job's result."""
     job, spec = ctx.job, TrainJobSpec.model_validate(ctx.job.spec)
     name = job.model_name or ""
+    covariates = core_covariates(spec.covariates)
     with session_scope(ctx.sessions) as session:
-        df = read_observations(session, spec.dataset, unique_ids=spec.unique_ids)
+        df = read_frame(
+            session,
+            spec.dataset,
+            spec.unique_ids,
+            covariates.columns if covariates else (),
+            static=covariates.static if covariates else (),
+        )
     config = build_config(spec.config, ctx.device)
-    model = _fit(ctx, config, df, spec.horizon, spec.freq)
+    model = _fit(ctx, config, df, spec.horizon, spec.freq, covariates)
     stored = save_artifact(model, ctx.store)
     promote = spec.promote
     record = (
@@ -129,9 +138,9 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
     )
     with session_scope(ctx.sessions) as session:
         queue.lock(session, job)  # the fence: nothing below commits unless we hold the lease
-        version = register_version(
-            session, name, **version_fields(model, stored, job, spec.description, spec.tags)
-        )
+        fields = version_fields(model, stored, job, spec.description, spec.tags)
+        fields["data_summary"] = {**fields["data_summary"], "sha256": data_sha256(df)}
+        version = register_version(session, name, **fields)
         if record is not None:
             current = list_aliases(session, name).get(record["alias"])
             record = {
@@ -171,8 +180,21 @@ def series_frame(series: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def core_covariates(columns: CovariateColumns | None) -> CovariateSpec | None:
+    """The core's spec of a job's covariate columns (None: the model reads y alone)."""
+    if columns is None:
+        return None
+    spec = CovariateSpec(**columns.model_dump())
+    return spec if spec else None
+
+
 def _fit(
-    ctx: JobContext, config: ForecastConfig, df: pd.DataFrame, horizon: int, freq: str | None
+    ctx: JobContext,
+    config: ForecastConfig,
+    df: pd.DataFrame,
+    horizon: int,
+    freq: str | None,
+    covariates: CovariateSpec | None,
 ) -> Forecaster:
     log.info(
         "training",
@@ -189,6 +211,7 @@ def _fit(
         freq=freq,
         progress=ProgressReporter(ctx.lease),
         should_stop=ctx.lease.should_stop,
+        covariates=covariates,
     )
 
 
@@ -238,4 +261,5 @@ def version_fields(
         "job_id": job.id,
         "description": description,
         "tags": tags or {},
+        "covariates": model.covariates.model_dump(mode="json") if model.covariates else None,
     }
