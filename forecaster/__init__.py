@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 # First, before anything loads torch: the threading defaults (see forecaster.threads).
 from forecaster import threads  # noqa: F401
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, quantile_column
+from forecaster.covariates import CovariateSpec, HolidaySpec
 from forecaster.errors import (
     ArtifactError,
+    CovariateError,
     ForecasterError,
     HorizonError,
     InvalidDataError,
@@ -37,10 +39,13 @@ _LAZY = {
 __all__ = [
     "DEFAULT_QUANTILES",
     "ArtifactError",
+    "CovariateError",
+    "CovariateSpec",
     "EpochProgress",
     "ForecastConfig",
     "Forecaster",
     "ForecasterError",
+    "HolidaySpec",
     "HorizonError",
     "InvalidDataError",
     "NoHeldOutDataError",

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from forecaster.covariates import HolidaySpec
+
 DEFAULT_QUANTILES: tuple[float, ...] = (0.025, 0.1, 0.5, 0.9, 0.975)
 
 
@@ -72,6 +74,12 @@ class ForecastConfig(BaseModel):
         le=100,
         description="Rolling origins of horizon steps held out at the end of each series for an "
         "honest backtest (never trained or early-stopped on); 0 disables it.",
+    )
+
+    holidays: HolidaySpec | None = Field(
+        default=None,
+        description="A country (and subdivision) whose public holidays become features: "
+        "is-holiday and days to the next / since the last holiday, over history and horizon.",
     )
 
     @field_validator("quantiles")

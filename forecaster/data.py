@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -10,20 +11,37 @@ import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
 from forecaster.calendar import fixed_offset, infer_series_freq, on_grid, parse_freq
-from forecaster.errors import InvalidDataError
-from forecaster.frames import sort_without_repeats, validate_long_frame
+from forecaster.covariates import (
+    RESERVED,
+    CovariateSpec,
+    CovariateValues,
+    Grid,
+    check_columns,
+    read_future,
+    read_values,
+    shown,
+)
+from forecaster.errors import CovariateError, InvalidDataError
+from forecaster.frames import sort_without_repeats, validate_long_frame, validate_with_future
 
 FillPolicy = Literal["interpolate", "ffill", "zero", "error"]
 
 
 @dataclass(frozen=True)
 class Panel:
-    """Series on one regular grid: ``values[i]`` starts at ``starts[i]`` with step ``freq``."""
+    """Series on one regular grid: ``values[i]`` starts at ``starts[i]`` with step ``freq``.
+
+    ``covariates`` (None: the model takes none) holds each series' covariate rows aligned with
+    its points, followed by its future rows (see ``CovariateValues``); ``tz`` is the time zone
+    the timestamps were given in (they are kept as naive UTC; None: given naive).
+    """
 
     ids: tuple[str, ...]
     values: tuple[np.ndarray, ...]
     starts: tuple[pd.Timestamp, ...]
     freq: str
+    covariates: CovariateValues | None = None
+    tz: str | None = None
 
     @property
     def lengths(self) -> np.ndarray:
@@ -35,19 +53,57 @@ class Panel:
         return self.starts[i] + (len(self.values[i]) - 1) * parse_freq(self.freq)
 
     def cut(self, drop_last: int) -> Panel:
-        """The same series without their last ``drop_last`` points."""
+        """The same series without their last ``drop_last`` points (their covariates become
+        future rows: the values a forecast from the cut-off would have known)."""
         values = tuple(v[: len(v) - drop_last] for v in self.values)
-        return Panel(self.ids, values, self.starts, self.freq)
+        return replace(self, values=values)
 
     def tail(self, length: int) -> Panel:
-        """The last ``length`` points of every series."""
+        """The last ``length`` points of every series (with their covariates' future rows)."""
         offset = parse_freq(self.freq)
-        starts = tuple(
-            s + (len(v) - min(length, len(v))) * offset
-            for s, v in zip(self.starts, self.values, strict=True)
+        firsts = [len(v) - min(length, len(v)) for v in self.values]
+        starts = tuple(s + f * offset for s, f in zip(self.starts, firsts, strict=True))
+        values = tuple(v[f:] for v, f in zip(self.values, firsts, strict=True))
+        covariates = None if self.covariates is None else self.covariates.sliced(firsts)
+        return replace(self, values=values, starts=starts, covariates=covariates)
+
+    def take(self, part: slice) -> Panel:
+        """The series of ``part``."""
+        covariates = None if self.covariates is None else self.covariates.take(part)
+        return replace(
+            self,
+            ids=self.ids[part],
+            values=self.values[part],
+            starts=self.starts[part],
+            covariates=covariates,
         )
-        values = tuple(v[-length:] for v in self.values)
-        return Panel(self.ids, values, starts, self.freq)
+
+    def future_rows(self, i: int) -> int:
+        """How many steps after its last point series ``i`` has covariate values for."""
+        if self.covariates is None:
+            return 0
+        return self.covariates.rows(i) - len(self.values[i])
+
+    def require_future(self, steps: int) -> None:
+        """CovariateError naming the series, the column and the first step's timestamp where a
+        future-known covariate has no value within ``steps`` steps."""
+        if self.covariates is None or not self.covariates.spec.future:
+            return
+        offset = parse_freq(self.freq)
+        for i, uid in enumerate(self.ids):
+            known = self.future_rows(i)
+            if known < steps:
+                stamp = shown(self.last(i) + (known + 1) * offset, self.tz)
+                raise CovariateError(
+                    f"no future value for horizon step {known + 1} of {steps}",
+                    uid,
+                    self.covariates.spec.future[0],
+                    stamp,
+                )
+
+    def grid(self) -> Grid:
+        """Where the series lie, for the covariate readers."""
+        return Grid(self.ids, self.starts, self.lengths, parse_freq(self.freq), self.tz)
 
     def summary(self) -> dict[str, object]:
         """Series count, total points, first and last timestamp and the frequency."""
@@ -61,14 +117,99 @@ class Panel:
         }
 
 
-def prepare(df: pd.DataFrame, freq: str | None = None, fill: FillPolicy = "interpolate") -> Panel:
+def concat_panels(panels: Sequence[Panel]) -> Panel:
+    """The series of every panel in order, as one Panel (one forward pass over all of them);
+    the panels share one frequency and one covariate spec."""
+    first = panels[0]
+    if len(panels) == 1:
+        return first
+    if any(p.freq != first.freq for p in panels):
+        raise ValueError("panels of different frequencies cannot be concatenated")
+    covariates = None
+    if first.covariates is not None:
+        parts = [p.covariates for p in panels]
+        if any(c is None for c in parts):
+            raise ValueError("panels with and without covariates cannot be concatenated")
+        covariates = CovariateValues.concat([c for c in parts if c is not None])
+    return Panel(
+        tuple(uid for p in panels for uid in p.ids),
+        tuple(v for p in panels for v in p.values),
+        tuple(s for p in panels for s in p.starts),
+        first.freq,
+        covariates,
+        first.tz,
+    )
+
+
+def prepare(
+    df: pd.DataFrame,
+    freq: str | None = None,
+    fill: FillPolicy = "interpolate",
+    covariates: CovariateSpec | None = None,
+) -> Panel:
     """Validate a long ``unique_id, ds, y`` frame and return its series on a regular grid.
 
     Rows may come in any order. Raises InvalidDataError (naming the series) on empty data,
     missing columns, unparseable timestamps, NaN/inf or non-numeric values, duplicate
     timestamps, a mixed or uninferable frequency, and missing timestamps under ``fill="error"``.
+    Rows whose ``y`` is missing after a series' last observation are future rows: they carry
+    the future-known covariates (ignored when there are none).
+
+    ``covariates`` names the covariate columns; with a spec (even an empty one) a column that
+    is neither ``unique_id, ds, y`` nor named is refused (CovariateError), without one other
+    columns are ignored.
     """
-    frame = _clean_frame(df)
+    tz = frame_tz(df)
+    if covariates is not None:
+        check_columns(list(df.columns), covariates, RESERVED)
+    if not covariates and not _has_missing_y(df):
+        return replace(_panel(_clean_frame(df), freq, fill), tz=tz)  # as before covariates
+    named = covariates.columns if covariates is not None else ()
+    source = df.reset_index(drop=True)
+    frame, future = validate_with_future(source[list(RESERVED)])
+    for name in named:
+        frame[name] = source[name].to_numpy()
+    frame["_future"] = future
+    frame = sort_without_repeats(frame)
+    future = frame.pop("_future").to_numpy(dtype=bool)
+    history = frame.loc[~future, list(RESERVED)].reset_index(drop=True)
+    panel = replace(_panel(history, freq, fill), tz=tz)
+    if not covariates:
+        return panel
+    return replace(panel, covariates=read_values(frame, future, panel.grid(), covariates))
+
+
+def with_future(panel: Panel, future: pd.DataFrame) -> Panel:
+    """PANEL with the future-known covariates of ``future`` (a long frame ``unique_id, ds`` and
+    the future columns; a ``y`` column is ignored) replacing the future rows of the series it
+    holds. Rows at or before a series' last point are ignored, and so is any row after the
+    first step without one; a series not in PANEL is refused."""
+    if panel.covariates is None:
+        raise CovariateError("the model takes no future covariates", None, "future")
+    spec = panel.covariates.spec
+    check_columns(list(future.columns), CovariateSpec(future=spec.future), RESERVED)
+    source = future.reset_index(drop=True)
+    keys = validate_long_frame(source.assign(y=0.0)[list(RESERVED)])
+    for name in spec.future:
+        keys[name] = source[name].to_numpy()
+    frame = sort_without_repeats(keys)
+    return replace(panel, covariates=read_future(frame, panel.grid(), panel.covariates))
+
+
+def frame_tz(df: pd.DataFrame) -> str | None:
+    """The time zone of a tz-aware ``ds`` column (None: naive, text or absent)."""
+    if "ds" not in df.columns:
+        return None
+    tz = getattr(df["ds"].dtype, "tz", None)
+    return None if tz is None else str(tz)
+
+
+def _has_missing_y(df: pd.DataFrame) -> bool:
+    return "y" in df.columns and bool(df["y"].isna().to_numpy().any())
+
+
+def _panel(frame: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Panel:
+    """The Panel of a checked frame sorted by (unique_id, ds)."""
     fast = _regular_fast_path(frame, freq)
     if fast is not None:
         return fast

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 class ForecasterError(Exception):
     """Base class of every error the forecasting core raises on purpose."""
@@ -36,6 +41,25 @@ class InvalidFrameError(InvalidDataError):
         self.kind = kind
         self.value = value
         super().__init__(reason, series)
+
+
+class CovariateError(InvalidDataError):
+    """A covariate column is refused: ``column`` names it, ``series`` the series (None: the
+    whole frame, e.g. a missing or unnamed column) and ``timestamp`` the first bad timestamp
+    (None where no single timestamp is at fault); ``detail`` is the reason alone."""
+
+    def __init__(
+        self,
+        detail: str,
+        series: str | None = None,
+        column: str = "",
+        timestamp: pd.Timestamp | None = None,
+    ) -> None:
+        self.column = column
+        self.timestamp = timestamp
+        self.detail = detail
+        at = f" at {timestamp.isoformat()}" if timestamp is not None else ""
+        super().__init__(f"column {column!r}{at}: {detail}", series)
 
 
 class HorizonError(ForecasterError, ValueError):

@@ -19,7 +19,8 @@ from forecaster.backtest import Evaluation, evaluate, held_out_offsets, own_offs
 from forecaster.calendar import seasonality
 from forecaster.calibration import Calibration
 from forecaster.config import ForecastConfig, model_levels
-from forecaster.data import Panel, prepare
+from forecaster.covariates import CovariateSpec
+from forecaster.data import Panel, prepare, with_future
 from forecaster.ensemble import fit_members
 from forecaster.errors import (
     ArtifactError,
@@ -29,14 +30,16 @@ from forecaster.errors import (
     NotFittedError,
 )
 from forecaster.feasibility import check_length
+from forecaster.features import FeatureSpec, fit_features
 from forecaster.nets import NetSpec, QuantileRNN, count_parameters
 from forecaster.predict import forecast_frame, forecast_panel
 from forecaster.progress import StderrProgress
+from forecaster.tails import load_tail, save_tail
 from forecaster.threads import training_threads
 from forecaster.train import EpochProgress, Hooks
 from forecaster.windows import choose_lookback, choose_patch, min_lookback, pad
 
-_LIBRARIES = ("torch", "numpy", "pandas", "safetensors", "pydantic")
+_LIBRARIES = ("torch", "numpy", "pandas", "safetensors", "pydantic", "holidays")
 SHORT_QUANTILE = 0.1  # the default lookback fits series from this length quantile upwards
 
 
@@ -62,6 +65,8 @@ class Forecaster:
         self._nets: list[QuantileRNN] = []
         self._spec: NetSpec | None = None
         self._tail: Panel | None = None
+        self.covariates = CovariateSpec()  # the columns the model reads besides y
+        self.features: FeatureSpec | None = None  # their scaling, vocabularies and holidays
         self.backtest_report: dict[str, Any] | None = None
         self.evaluation: Evaluation | None = None  # the backtest's raw forecasts (not saved)
         self.calibration = Calibration()
@@ -75,30 +80,38 @@ class Forecaster:
         freq: str | None = None,
         progress: Callable[[EpochProgress], None] | bool | None = None,
         should_stop: Callable[[], bool] | None = None,
+        covariates: CovariateSpec | None = None,
     ) -> Forecaster:
         """Train on a long ``unique_id, ds, y`` frame to forecast ``horizon`` steps ahead.
+
+        ``covariates`` names the frame's other columns (future-known, past-only, static; any
+        column it does not name is refused). Rows whose ``y`` is missing after a series' last
+        observation hold future values; they stay with the model for ``predict()``.
 
         The last ``backtest_windows`` x ``horizon`` points of every series are held out: no
         training target, no early stopping, no choice of the network reads them. They are the
         version's backtest; the network forecasts from the latest history all the same.
         ``progress``: a callback per epoch, or True for a progress line on stderr.
-        Raises HorizonError, InvalidDataError (naming the series) and TrainingCancelled.
+        Raises HorizonError, InvalidDataError (naming the series; CovariateError naming the
+        column and timestamp too) and TrainingCancelled.
         """
         _check_horizon(horizon)
         started = time.monotonic()
-        panel = prepare(df, freq, self.config.fill)
+        self.covariates = covariates if covariates is not None else CovariateSpec()
+        panel = prepare(df, freq, self.config.fill, self.covariates)
         train = _training_part(self.config, panel, horizon)
-        spec = _plan(self.config, train, horizon)
+        features = fit_features(train, self.covariates, self.config.holidays)
+        spec = _plan(self.config, train, horizon, features)
         device = resolve_device(self.config.device)
         bar = StderrProgress(self.config.time_budget_s) if progress is True else None
         callback = bar if bar is not None else progress if callable(progress) else None
         hooks = Hooks(callback, should_stop, started)
-        data = pad(train, spec.transform, spec.lookback + 2 * horizon)
+        data = pad(train, spec.transform, spec.lookback + 2 * horizon, features)
         with training_threads():
             nets, epochs = fit_members(data, spec, self.config, device, hooks)
         if bar is not None:
             bar.close(time.monotonic() - started)
-        self._install(nets, spec, panel.tail(spec.lookback), device)
+        self._install(nets, spec, panel.tail(spec.lookback), device, features)
         self.calibration = self._calibrate(train)
         self.cutoffs = {uid: train.last(i) for i, uid in enumerate(train.ids)}
         self.epochs_run = epochs
@@ -115,45 +128,74 @@ class Forecaster:
         """Conformal factors from the validation window (the last horizon of ``train``)."""
         spec = self._fitted()
         history = train.cut(spec.horizon)
-        raw = forecast_panel(self._nets, spec, history, torch.device(self.device))
+        raw = forecast_panel(self._nets, spec, history, torch.device(self.device), self.features)
         actual = np.stack([v[len(v) - spec.horizon :] for v in train.values])
         return calibration.fit(actual, raw, spec.levels)
 
     def _install(
-        self, nets: list[QuantileRNN], spec: NetSpec, tail: Panel, device: torch.device
+        self,
+        nets: list[QuantileRNN],
+        spec: NetSpec,
+        tail: Panel,
+        device: torch.device,
+        features: FeatureSpec | None,
     ) -> None:
-        self._nets, self._spec, self._tail = nets, spec, tail
+        self._nets, self._spec, self._tail, self.features = nets, spec, tail, features
+        if features is not None:
+            self.covariates = features.covariates
         self.horizon, self.freq, self.min_history = spec.horizon, tail.freq, spec.lookback
         self.device = str(device)
         self.n_params = sum(count_parameters(n) for n in nets)
         self.library_versions = library_versions()
 
     # ----- inference ------------------------------------------------------------------------
-    def predict(self, df: pd.DataFrame | None = None, horizon: int | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        df: pd.DataFrame | None = None,
+        horizon: int | None = None,
+        future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
         """Forecast ``horizon`` steps (default: the trained horizon) after each series of ``df``
-        (default: the training data). Returns unique_id, ds, mean and one column per quantile."""
+        (default: the training data). Returns unique_id, ds, mean and one column per quantile.
+
+        Future-known covariates come from ``future`` (a long frame ``unique_id, ds`` and the
+        future columns; it wins) or else from the future rows of ``df`` (or of the training
+        frame); a missing step is a CovariateError naming its timestamp."""
         spec = self._fitted()
         steps = spec.horizon if horizon is None else horizon
         _check_horizon(steps)
         if steps > spec.horizon:
             raise HorizonError(f"horizon {steps} exceeds the trained horizon {spec.horizon}")
-        panel = self._tail if df is None else self.prepare(df)
-        assert panel is not None
+        if df is None:
+            assert self._tail is not None
+            panel = self._tail if future is None else with_future(self._tail, future)
+            panel.require_future(steps)
+        else:
+            panel = self.prepare(df, future, steps)
         forecasts = self.forecast_panel(panel)
         return forecast_frame(panel, forecasts, spec.levels, self.config.quantiles, steps)
 
-    def prepare(self, df: pd.DataFrame) -> Panel:
-        """Validate ``df`` against the trained frequency and the history the model needs."""
+    def prepare(
+        self, df: pd.DataFrame, future: pd.DataFrame | None = None, horizon: int | None = None
+    ) -> Panel:
+        """Validate ``df`` (and ``future``, see ``predict``) against the trained frequency, the
+        covariates and the history the model needs; future-known covariates must cover
+        ``horizon`` steps (default: the trained horizon; 0: none, as a backtest inside the
+        data needs)."""
         spec = self._fitted()
-        panel = prepare(df, self.freq, self.config.fill)
+        panel = prepare(df, self.freq, self.config.fill, self.covariates)
         _require_length(panel, min_points(spec), "prediction")
+        if future is not None:
+            panel = with_future(panel, future)
+        panel.require_future(spec.horizon if horizon is None else horizon)
         return panel
 
     def forecast_panel(self, panel: Panel) -> np.ndarray:
-        """Calibrated quantile forecasts [series, horizon, levels] in the data's scale."""
+        """Calibrated quantile forecasts [series, horizon, levels] in the data's scale (several
+        requests' panels: ``forecaster.data.concat_panels``)."""
         spec = self._fitted()
         _require_length(panel, min_points(spec), "prediction")
-        raw = forecast_panel(self._nets, spec, panel, torch.device(self.device))
+        raw = forecast_panel(self._nets, spec, panel, torch.device(self.device), self.features)
         return self.calibration.apply(raw, spec.levels)
 
     def backtest(self, df: pd.DataFrame, n_windows: int | None = None) -> dict[str, Any]:
@@ -162,7 +204,7 @@ class Forecaster:
         on the same windows (no retraining). Raises NoHeldOutDataError, naming the cut-off,
         when not one window of new points fits."""
         self._fitted()
-        panel = self.prepare(df)
+        panel = self.prepare(df, horizon=0)
         n = n_windows if n_windows is not None else max(self.config.backtest_windows, 1)
         offsets = held_out_offsets(panel, self.cutoffs, self.horizon, n, self.min_points)
         report = evaluate(self, panel, offsets).report()
@@ -174,7 +216,7 @@ class Forecaster:
         whether or not the model trained on them: for data known to be new. ``backtest``
         guards the cut-off."""
         self._fitted()
-        panel = self.prepare(df)
+        panel = self.prepare(df, horizon=0)
         return summary(evaluate(self, panel, own_offsets(self.horizon, n_windows)).report())
 
     @property
@@ -210,7 +252,7 @@ class Forecaster:
         tensors = {
             f"member{i}.{k}": v for i, n in enumerate(self._nets) for k, v in n.state_dict().items()
         }
-        tensors["tail.values"] = torch.from_numpy(np.stack(self._tail.values))
+        tensors.update(save_tail(self._tail, self.features))
         manifest = {
             "config": self.config.model_dump(mode="json"),
             "spec": spec.to_json(),
@@ -220,7 +262,9 @@ class Forecaster:
             "series": {
                 "ids": list(self._tail.ids),
                 "tail_starts": [s.isoformat() for s in self._tail.starts],
+                "tz": self._tail.tz,
             },
+            "features": None if self.features is None else self.features.to_json(),
             "data_summary": self.data_summary,
             "metrics": self.metrics,
             "backtest": self.backtest_report,
@@ -262,10 +306,10 @@ class Forecaster:
             state = {k[len(prefix) :]: v for k, v in saved.tensors.items() if k.startswith(prefix)}
             net.load_state_dict(state, strict=True)
             nets.append(net.to(device).eval())
-        values = saved.tensors["tail.values"].double().numpy()
-        starts = tuple(pd.Timestamp(s) for s in body["series"]["tail_starts"])
-        tail = Panel(tuple(body["series"]["ids"]), tuple(values), starts, str(body["freq"]))
-        model._install(nets, spec, tail, device)
+        saved_features = body.get("features")
+        features = None if saved_features is None else FeatureSpec.from_json(saved_features)
+        tail = load_tail(saved.tensors, body, features)
+        model._install(nets, spec, tail, device, features)
         for name in ("metrics", "data_summary", "train_seconds", "epochs_run", "library_versions"):
             setattr(model, name, body[name])
         model.device = str(device)
@@ -303,8 +347,11 @@ def _require_length(panel: Panel, needed: int, purpose: str) -> None:
             raise InvalidDataError(f"{length} points; {purpose} needs at least {needed}", uid)
 
 
-def _plan(config: ForecastConfig, panel: Panel, horizon: int) -> NetSpec:
-    """The network's geometry from the config, the frequency, the horizon and the data."""
+def _plan(
+    config: ForecastConfig, panel: Panel, horizon: int, features: FeatureSpec | None = None
+) -> NetSpec:
+    """The network's geometry from the config, the frequency, the horizon, the data and its
+    covariate features."""
     seasons = seasonality(panel.freq)
     floor = min_lookback(seasons.season, horizon)
     # Every series needs a minimal input and its validation horizon; shorter windows are padded.
@@ -330,6 +377,7 @@ def _plan(config: ForecastConfig, panel: Panel, horizon: int) -> NetSpec:
         levels=model_levels(config.quantiles),
         periods=seasons.periods,
         transform="log" if all(float(v.min()) > 0 for v in panel.values) else "none",
+        **(features.net_dims() if features is not None else {}),
     )
 
 

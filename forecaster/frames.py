@@ -44,6 +44,26 @@ def validate_long_frame(df: pd.DataFrame, *, iso_only: bool = False) -> pd.DataF
     return frame
 
 
+def validate_with_future(
+    df: pd.DataFrame, *, iso_only: bool = False
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``validate_long_frame`` for frames that may hold *future rows*: rows whose ``y`` is
+    missing after their series' last observed ``y`` (they carry future covariate values). Their
+    ``y`` stays NaN and the mask of them is returned with the frame; a missing ``y`` anywhere
+    else is refused as before."""
+    y = df["y"] if "y" in df.columns else None
+    if y is None or not y.isna().to_numpy().any():  # the usual case: one pass, as before
+        return validate_long_frame(df, iso_only=iso_only), np.zeros(len(df), dtype=bool)
+    missing = y.isna().to_numpy()
+    keys = validate_long_frame(df.assign(y=0.0), iso_only=iso_only)
+    observed = keys["ds"].where(~missing)
+    last = observed.groupby(keys["unique_id"].to_numpy(), sort=False).transform("max")
+    future = missing & (keys["ds"] > last).to_numpy()  # NaT (never observed): not future
+    keys["y"] = _parse_y(y.reset_index(drop=True).where(~future, 0.0), keys["unique_id"])
+    keys.loc[future, "y"] = np.nan
+    return keys, future
+
+
 def sort_without_repeats(frame: pd.DataFrame) -> pd.DataFrame:
     """FRAME (as ``validate_long_frame`` returns it) sorted by (unique_id, ds); a timestamp
     repeated within a series, or a NUL in an id, is an InvalidFrameError naming its input row."""

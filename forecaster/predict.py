@@ -10,6 +10,7 @@ from forecaster.calendar import future_index, parse_freq
 from forecaster.config import quantile_column
 from forecaster.data import Panel
 from forecaster.ensemble import combine
+from forecaster.features import CovariateTensors, FeatureSpec
 from forecaster.nets import NetSpec, QuantileRNN
 from forecaster.windows import (
     Padded,
@@ -31,17 +32,24 @@ MIN_ROWS = 8
 
 @torch.no_grad()
 def forecast_panel(
-    nets: list[QuantileRNN], spec: NetSpec, panel: Panel, device: torch.device
+    nets: list[QuantileRNN],
+    spec: NetSpec,
+    panel: Panel,
+    device: torch.device,
+    features: FeatureSpec | None = None,
 ) -> np.ndarray:
     """Quantile forecasts [S, horizon, Q] (original scale) from the last lookback of each series;
     members are combined by their median. Series go through in chunks of PREDICT_CHUNK, so the
-    working memory beyond the result is bounded however many series there are."""
+    working memory beyond the result is bounded however many series there are. With
+    ``features``, the future-known covariates come from each series' future rows (steps beyond
+    them repeat the last known row; callers check the steps they return, see
+    ``Panel.require_future``)."""
     tail = panel.tail(spec.lookback)
     out = np.empty((len(tail.ids), spec.horizon, len(spec.levels)), dtype=np.float64)
     for i in range(0, len(tail.ids), PREDICT_CHUNK):
         part = slice(i, i + PREDICT_CHUNK)
-        chunk = Panel(tail.ids[part], tail.values[part], tail.starts[part], tail.freq)
-        out[part] = _forecast_chunk(nets, spec, pad(chunk, spec.transform, spec.lookback), device)
+        data = pad(tail.take(part), spec.transform, spec.lookback, features, spec.horizon)
+        out[part] = _forecast_chunk(nets, spec, data, device)
     return out
 
 
@@ -57,7 +65,10 @@ def _forecast_chunk(
     cal = calendar_features(phases, starts, spec.periods, spec.lookback, spec.patch)
     loc, spread = window_scale(x, spec.season, spec.transform == "log")
     z = scale(x, loc, spread).to(device)
-    members = [net.eval()(z, cal.to(device)).float().cpu() for net in nets]
+    covariates = _covariates_at_least(data.covariates, MIN_ROWS)
+    if covariates is not None:
+        covariates = covariates.to(device)
+    members = [net.eval()(z, cal.to(device), covariates).float().cpu() for net in nets]
     forecast = from_model_space(unscale(combine(members), loc, spread), spec.transform)
     if spec.transform == "none":
         forecast = _clamp_nonnegative(forecast, x)
@@ -70,6 +81,19 @@ def _at_least(rows: torch.Tensor, count: int) -> torch.Tensor:
     if missing <= 0:
         return rows
     return torch.cat([rows, rows[:1].expand(missing, *rows.shape[1:])])
+
+
+def _covariates_at_least(
+    covariates: CovariateTensors | None, count: int
+) -> CovariateTensors | None:
+    if covariates is None:
+        return None
+    return CovariateTensors(
+        _at_least(covariates.real, count),
+        _at_least(covariates.cats, count),
+        _at_least(covariates.static_real, count),
+        _at_least(covariates.static_cats, count),
+    )
 
 
 def _clamp_nonnegative(forecast: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

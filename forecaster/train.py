@@ -11,11 +11,13 @@ from dataclasses import dataclass
 import torch
 
 from forecaster.errors import TrainingCancelled
+from forecaster.features import CovariateTensors
 from forecaster.nets import NetSpec, QuantileRNN, pinball
 from forecaster.windows import (
     Padded,
     calendar_features,
     gather,
+    gather_covariates,
     sample_windows,
     scale,
     window_scale,
@@ -76,6 +78,12 @@ class Batch:
     z: torch.Tensor  # [B, L] scaled input
     calendar: torch.Tensor  # [B, L/patch, 2P]
     target: torch.Tensor  # [B, h] scaled target
+    covariates: CovariateTensors | None = None  # [B, L + h, ...]: the same steps as z, target
+
+    def part(self, rows: slice) -> tuple[torch.Tensor, torch.Tensor, CovariateTensors | None]:
+        """The network's inputs of the windows ``rows``."""
+        covariates = None if self.covariates is None else self.covariates.rows(rows)
+        return self.z[rows], self.calendar[rows], covariates
 
 
 def make_batch(
@@ -86,7 +94,16 @@ def make_batch(
     x, y = window[:, : spec.lookback], window[:, spec.lookback :]
     loc, spread = window_scale(x, spec.season, spec.transform == "log")
     cal = calendar_features(data.phases[series], starts, spec.periods, spec.lookback, spec.patch)
-    return Batch(scale(x, loc, spread).to(device), cal.to(device), scale(y, loc, spread).to(device))
+    covariates = None
+    if data.covariates is not None:
+        width = spec.lookback + spec.horizon
+        covariates = gather_covariates(data.covariates, series, starts, width).to(device)
+    return Batch(
+        scale(x, loc, spread).to(device),
+        cal.to(device),
+        scale(y, loc, spread).to(device),
+        covariates,
+    )
 
 
 def validation_batch(data: Padded, spec: NetSpec, device: torch.device) -> Batch:
@@ -201,7 +218,7 @@ class _Run:
         for i, k in enumerate(self.active):
             part = slice(i * size, (i + 1) * size)
             with _autocast(self.device):
-                pred = self.nets[k](batch.z[part], batch.calendar[part])
+                pred = self.nets[k](*batch.part(part))
             total = total + pinball(pred.float(), batch.target[part], self.levels)
         total.backward()  # one backward pass; the members' graphs are independent
         for k in self.active:
@@ -219,7 +236,7 @@ def evaluate(net: QuantileRNN, batch: Batch, levels: torch.Tensor, device: torch
     for i in range(0, len(batch.z), EVAL_CHUNK):
         part = slice(i, i + EVAL_CHUNK)
         with _autocast(device):
-            pred = net(batch.z[part], batch.calendar[part])
+            pred = net(*batch.part(part))
         losses.append(pinball(pred.float(), batch.target[part], levels) * len(batch.z[part]))
     return float(torch.stack(losses).sum()) / len(batch.z)
 

@@ -15,6 +15,7 @@ import torch
 
 from forecaster.calendar import cycle_phases
 from forecaster.data import Panel
+from forecaster.features import CovariateTensors, FeatureSpec, encode
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,22 @@ class Padded:
     values: torch.Tensor  # [S, T_max] float32
     lengths: torch.Tensor  # [S] int64
     phases: torch.Tensor  # [S, P] float64: position of each series' first point in each cycle
+    # Encoded covariates on the same time axis (plus ``ahead`` steps): None without features.
+    covariates: CovariateTensors | None = None
 
 
-def pad(panel: Panel, transform: str = "none", min_length: int = 0) -> Padded:
+def pad(
+    panel: Panel,
+    transform: str = "none",
+    min_length: int = 0,
+    features: FeatureSpec | None = None,
+    ahead: int = 0,
+) -> Padded:
     """Stack the series of ``panel`` (in model space, see ``to_model_space``) into one tensor,
     right-padded with zeros. A series shorter than ``min_length`` is first extended to the left
     with its first value, so short series still give one full window (their calendar phases
-    move back with them)."""
+    move back with them). With ``features``, the covariates come along on the same time axis,
+    ``ahead`` steps beyond each series' end (see ``features.encode``)."""
     lengths = panel.lengths
     extra = np.maximum(min_length - lengths, 0)
     values = np.zeros((len(lengths), int((lengths + extra).max())), dtype=np.float32)
@@ -39,8 +49,12 @@ def pad(panel: Panel, transform: str = "none", min_length: int = 0) -> Padded:
         values[i, : extra[i]] = scaled[0]
         values[i, extra[i] : extra[i] + len(v)] = scaled
     phases = np.stack([cycle_phases(s, panel.freq) for s in panel.starts]) - extra[:, None]
+    covariates = None if features is None else encode(panel, features, min_length, ahead)
     return Padded(
-        torch.from_numpy(values), torch.from_numpy(lengths + extra), torch.from_numpy(phases)
+        torch.from_numpy(values),
+        torch.from_numpy(lengths + extra),
+        torch.from_numpy(phases),
+        covariates,
     )
 
 
@@ -73,9 +87,23 @@ def sample_windows(
 def gather(
     values: torch.Tensor, series: torch.Tensor, starts: torch.Tensor, width: int
 ) -> torch.Tensor:
-    """Windows ``values[series[b], starts[b] : starts[b] + width]`` as one [B, width] tensor."""
+    """Windows ``values[series[b], starts[b] : starts[b] + width]`` as one [B, width] tensor
+    (values [S, T, F]: [B, width, F])."""
     index = starts[:, None] + torch.arange(width)[None, :]  # [B, width]
     return values[series[:, None], index]
+
+
+def gather_covariates(
+    covariates: CovariateTensors, series: torch.Tensor, starts: torch.Tensor, width: int
+) -> CovariateTensors:
+    """The covariate windows of the same (series, start) pairs as ``gather``: step for step
+    the time axis of the value windows."""
+    return CovariateTensors(
+        gather(covariates.real, series, starts, width),
+        gather(covariates.cats, series, starts, width),
+        covariates.static_real[series],
+        covariates.static_cats[series],
+    )
 
 
 def calendar_features(
