@@ -154,7 +154,7 @@ def _naive_utc(stamp: pd.Timestamp) -> pd.Timestamp:
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
-def _concat(columns: list[list[object]], lengths: list[int]) -> pd.Series:
+def _concat(columns: Sequence[Sequence[object]], lengths: list[int]) -> pd.Series:
     flat = [value for column in columns for value in column]
     assert len(flat) == sum(lengths)
     return _typed(pd.Series(flat, dtype=object))

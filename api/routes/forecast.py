@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.batching import batched_predict
+from api.covariate_inputs import check_future_values, future_frame, posted_frames
 from api.data_checks import check_posted_series
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.forecast_csv import CSV_RESPONSE, csv_answer, wants_csv
 from api.forecast_log import StoredModel
-from api.covariate_inputs import check_future_values, future_frame, posted_frames
 from api.forecasting import forecasts_json, recent
 from api.instant import forecast_without_model
 from api.openapi import request_body

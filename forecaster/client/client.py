@@ -185,8 +185,8 @@ class Client:
         ``df``'s rows with an empty ``y``; a dataset forecast takes the dataset's future rows
         unless ``future`` is given. ``model`` is ``"name"``, ``"name@3"`` or ``"name@alias"``;
         without one the service trains on ``df`` through a job (``config``, ``freq``,
-        ``wait_seconds`` in ``options``), and the client waits for it. ``frame.attrs["model"]`` names the version
-        (``attrs["job_id"]`` the job without a model);
+        ``wait_seconds`` in ``options``), and the client waits for it. ``frame.attrs["model"]``
+        names the version (``attrs["job_id"]`` the job without a model);
         ``frame.attrs["forecast_ids"]`` holds the ids the service logged them under, if it does.
         """
         if horizon is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def served_model(
     db_url: str,
     covariate_model: TrainedModel,
     unique_name: Callable[[str], str],
-) -> Iterator[tuple[TestClient, str, str]]:
+) -> tuple[TestClient, str, str]:
     """(client, model name, dataset name): the model registered, promo_frame ingested."""
     name, dataset = unique_name("cov"), unique_name("promo")
     _register(db_url, name, covariate_model)
@@ -96,7 +96,7 @@ def served_model(
         f"/v1/datasets/{dataset}/observations", json={"rows": rows.to_dict("records")}
     )
     assert response.status_code == 200, response.text
-    yield any_client, name, dataset
+    return any_client, name, dataset
 
 
 def posted(frame: pd.DataFrame, future_steps: int = HORIZON) -> list[dict[str, Any]]:
@@ -223,9 +223,9 @@ def _step(k: int) -> str:
             ["series 's0'", "column 'promo'", _step(3)],
         ),
         (
-            lambda s: s["covariates"]["temp"].__setitem__(4, "warm"),
+            lambda s: s["covariates"]["temp"].__setitem__(-2, "warm"),
             "series[s0].temp",
-            ["series 's0'", "column 'temp'", "2024-01-01T04:00:00"],
+            ["series 's0'", "column 'temp'", _step(-1), "'warm'"],
         ),
     ],
 )
