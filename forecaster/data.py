@@ -166,7 +166,7 @@ def prepare(
         return replace(_panel(_clean_frame(df), freq, fill), tz=tz)  # as before covariates
     named = covariates.columns if covariates is not None else ()
     source = df.reset_index(drop=True)
-    frame, future = validate_with_future(source[list(RESERVED)])
+    frame, future = validate_with_future(source)
     for name in named:
         frame[name] = source[name].to_numpy()
     frame["_future"] = future
@@ -189,7 +189,7 @@ def with_future(panel: Panel, future: pd.DataFrame) -> Panel:
     spec = panel.covariates.spec
     check_columns(list(future.columns), CovariateSpec(future=spec.future), RESERVED)
     source = future.reset_index(drop=True)
-    keys = validate_long_frame(source.assign(y=0.0)[list(RESERVED)])
+    keys = validate_long_frame(source.assign(y=0.0))
     for name in spec.future:
         keys[name] = source[name].to_numpy()
     frame = sort_without_repeats(keys)

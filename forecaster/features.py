@@ -234,7 +234,7 @@ def _rows(values: np.ndarray, rows: int) -> np.ndarray:
 
 def codes(values: np.ndarray, vocab: tuple[str, ...]) -> np.ndarray:
     """Category codes: 1 + the position in ``vocab``; 0 for a category it does not hold."""
-    return pd.Categorical(values, categories=list(vocab)).codes.astype(np.int64) + 1
+    return pd.Index(vocab, dtype=object).get_indexer(values).astype(np.int64) + 1
 
 
 def _statics(panel: Panel, features: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:

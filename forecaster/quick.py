@@ -23,6 +23,7 @@ import pandas as pd
 from forecaster.baselines import seasonal_naive
 from forecaster.calendar import seasonality
 from forecaster.config import DEFAULT_QUANTILES, ForecastConfig, model_levels
+from forecaster.covariates import CovariateSpec
 from forecaster.data import FillPolicy, prepare
 from forecaster.estimator import Forecaster
 from forecaster.predict import forecast_frame
@@ -56,12 +57,19 @@ def quick_forecast(
     freq: str | None = None,
     progress: Callable[[EpochProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    covariates: CovariateSpec | None = None,
+    future: pd.DataFrame | None = None,
 ) -> QuickAnswer:
-    """Fit with a held-out backtest, check it against the baseline, forecast (see module)."""
-    model = Forecaster(config).fit(df, horizon, freq, progress, should_stop)
+    """Fit with a held-out backtest, check it against the baseline, forecast (see module).
+
+    ``covariates`` names the covariate columns of ``df`` (see ``Forecaster.fit``); the
+    future-known values come from ``future`` or from ``df``'s future rows. The baseline ignores
+    them (its backtest windows are the network's)."""
+    model = Forecaster(config).fit(df, horizon, freq, progress, should_stop, covariates)
     check = network_vs_baseline(model)
     if check is None or check["network_wins"]:
-        return QuickAnswer(model.predict(df, horizon), "network", None, check, model)
+        prediction = model.predict(df, horizon, future)
+        return QuickAnswer(prediction, "network", None, check, model)
     method, prediction = baseline_forecast(df, horizon, config.quantiles, model.freq, config.fill)
     fallback = {"method": method, "reason": "lost_to_baseline"}
     return QuickAnswer(prediction, method, fallback, check, model)
@@ -107,7 +115,8 @@ def baseline_forecast(
     freq: str | None = None,
     fill: FillPolicy = "interpolate",
 ) -> tuple[Method, pd.DataFrame]:
-    """The baseline's forecast frame of every series of ``df`` and the baseline's name.
+    """The baseline's forecast frame of every series of ``df`` and the baseline's name
+    (covariate columns and future rows of ``df`` are ignored).
 
     ``mean`` is the baseline's point forecast; each quantile is the point plus that quantile of
     the baseline's own in-sample errors at the same reach (see ``residual_quantiles``).
