@@ -95,6 +95,47 @@ def check_future_values(
             raise InvalidFieldError(field, _horizon_reason(uid, name, count, horizon, last, freq))
 
 
+def inferred_spec(series: Sequence[SeriesIn]) -> CovariateSpec:
+    """Kinds read from the posted shape, for forecasts without a model: a ``covariates`` column
+    is past-only unless ``future`` names it too (future-known), ``static`` ones are static, and
+    a column holding text is categorical. Every series must name the same columns (a 422
+    naming the first that differs)."""
+    first = series[0]
+    shape = (set(first.covariates or {}), set(first.future or {}), set(first.static or {}))
+    for index, item in enumerate(series):
+        mine = (set(item.covariates or {}), set(item.future or {}), set(item.static or {}))
+        for part, (theirs, ours) in zip(
+            ("covariates", "future", "static"), zip(shape, mine, strict=True), strict=True
+        ):
+            if theirs != ours:
+                name = sorted(theirs ^ ours)[0]
+                raise InvalidFieldError(
+                    f"body.series.{index}.{part}",
+                    f"series {item.unique_id!r}, column {name!r}: every series must give the "
+                    f"same {part} columns as series {first.unique_id!r}",
+                )
+    dynamic, future, static = shape
+    for name in sorted(future - dynamic):
+        raise InvalidFieldError(
+            "body.series.0.covariates",
+            f"series {first.unique_id!r}, column {name!r}: a future-known column needs its "
+            "history values in covariates too (one per ds)",
+        )
+    text = {
+        name
+        for item in series
+        for name, values in [*(item.covariates or {}).items(), *(item.future or {}).items()]
+        if any(isinstance(v, str) for v in values)
+    }
+    text |= {n for item in series for n, v in (item.static or {}).items() if isinstance(v, str)}
+    return CovariateSpec(
+        future=tuple(sorted(future)),
+        past=tuple(sorted(dynamic - future)),
+        static=tuple(sorted(static)),
+        categorical=tuple(sorted(text)),
+    )
+
+
 def _check_series(index: int, item: SeriesIn, spec: CovariateSpec, freq: str, horizon: int) -> None:
     field = f"body.series.{index}"
     dynamic = [*spec.future, *spec.past]

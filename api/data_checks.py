@@ -15,13 +15,15 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.covariate_inputs import inferred_spec, posted_frames
 from api.errors import InvalidFieldError
 from api.forecasting import history_frame
 from api.schemas.forecast import ForecastRequest
 from api.schemas.models import CovariatesIn, TrainSpec
 from forecaster import ForecastConfig
 from forecaster.calendar import parse_freq, step_seconds
-from forecaster.data import prepare
+from forecaster.covariates import CovariateSpec
+from forecaster.data import prepare, with_future
 from forecaster.errors import HorizonError, InvalidDataError
 from forecaster.feasibility import check_future, check_length, check_trainable
 from models import datasets
@@ -96,9 +98,27 @@ def check_posted_series(body: ForecastRequest) -> None:
     train for the requested horizon: the answers the worker would reach after a job."""
     assert body.series is not None
     config = body.config or ForecastConfig()
-    check_trainable(
-        history_frame(body.series), body.horizon, body.freq, config.fill, config.backtest_windows
-    )
+    history = history_frame(body.series)
+    check_trainable(history, body.horizon, body.freq, config.fill, config.backtest_windows)
+    if any(series.has_covariates for series in body.series):
+        check_posted_covariates(body, history, config)
+
+
+def check_posted_covariates(
+    body: ForecastRequest, history: pd.DataFrame, config: ForecastConfig
+) -> CovariateSpec:
+    """The covariate kinds of posted series without a model (read from their shape), their
+    values held to the core's rules now (CovariateError: a 422 naming series, column and
+    timestamp) rather than in a job that must fail."""
+    assert body.series is not None
+    spec = inferred_spec(body.series)
+    freq = data_freq(history, body.freq)
+    frame, future = posted_frames(body.series, spec, freq, body.horizon)
+    panel = prepare(frame, freq, config.fill, spec)
+    if future is not None:
+        panel = with_future(panel, future)
+    panel.require_future(body.horizon)
+    return spec
 
 
 def check_covariates(

@@ -103,7 +103,12 @@ class ForecastJobSpec(JobSpec):
     config: dict[str, Any] | None = None
     save_as: Name | None = None  # register the request's network as a version of this model
     series_summary: dict[str, Any] | None = None  # what job reads show instead of the series
+    covariates: CovariateColumns | None = None  # kinds read from the posted series' shape
 
     def to_json(self) -> dict[str, Any]:
-        """The stored JSON; every field is present (null when unset)."""
-        return self.model_dump(mode="json")
+        """The stored JSON; every field is present (null when unset), but ``covariates`` only
+        when the series have some (so that specs without them are as they were)."""
+        stored = self.model_dump(mode="json")
+        if self.covariates is None:
+            del stored["covariates"]
+        return stored

@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecaster import EpochProgress, ForecastConfig, Forecaster
+from forecaster.calendar import parse_freq
 from forecaster.covariates import CovariateSpec
 from models.artifacts import ArtifactStore, StoredArtifact
 from models.dataset_frames import read_frame
@@ -166,18 +167,59 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
 
 
 def series_frame(series: list[dict[str, Any]]) -> pd.DataFrame:
-    """The long frame (unique_id, ds, y) of a forecast request's inline series."""
-    frames = [
-        pd.DataFrame(
+    """The long frame (unique_id, ds, y, and any covariates: history values per ds, statics
+    spread over the rows) of a forecast request's inline series."""
+    frames = []
+    for item in series:
+        frame = pd.DataFrame(
             {
                 "unique_id": str(item["unique_id"]),
                 "ds": pd.to_datetime(item["ds"], utc=True).tz_localize(None),
                 "y": pd.to_numeric(pd.Series(item["y"], dtype="float64")),
             }
         )
-        for item in series
-    ]
-    return pd.concat(frames, ignore_index=True)
+        for name, values in (item.get("covariates") or {}).items():
+            frame[name] = pd.Series(values, dtype=object)
+        for name, value in (item.get("static") or {}).items():
+            frame[name] = value
+        frames.append(frame)
+    return _numbers_where_numeric(pd.concat(frames, ignore_index=True))
+
+
+def future_rows(series: list[dict[str, Any]], freq: str) -> pd.DataFrame:
+    """The future frame (unique_id, ds, future-known columns) of inline series: each one's
+    ``future`` values at the steps after its last ds."""
+    offset = parse_freq(freq)
+    frames = []
+    for item in series:
+        given = item.get("future") or {}
+        steps = max((len(v) for v in given.values()), default=0)
+        last = pd.to_datetime(item["ds"], utc=True).tz_localize(None).max()
+        frame = pd.DataFrame(
+            {
+                "unique_id": str(item["unique_id"]),
+                "ds": pd.date_range(last, periods=steps + 1, freq=offset)[1:],
+            }
+        )
+        for name, values in given.items():
+            frame[name] = pd.Series([*values, *[None] * (steps - len(values))], dtype=object)
+        frames.append(frame)
+    return _numbers_where_numeric(pd.concat(frames, ignore_index=True))
+
+
+def _numbers_where_numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """Covariate columns of JSON numbers as float64 (None: NaN); columns with text stay."""
+    for name in frame.columns:
+        if name in ("unique_id", "ds", "y") or frame[name].dtype != object:
+            continue
+        present = frame[name].dropna()
+        if present.map(lambda v: isinstance(v, bool | int | float)).all():
+            frame[name] = pd.to_numeric(frame[name].map(_number), errors="coerce")
+    return frame
+
+
+def _number(value: Any) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def core_covariates(columns: CovariateColumns | None) -> CovariateSpec | None:

@@ -64,7 +64,6 @@ def _parse_and_predict(services: Services, raw: bytes) -> JSONResponse | Forecas
     body = ForecastRequest.model_validate_json(raw or b"null")
     if body.model is not None:
         return forecast_with_model(services, body)
-    refuse_covariates_without_model(body)
     check_posted_series(body)  # a series that can never train is a 422 now, not a failed job
     return body
 
@@ -137,15 +136,3 @@ def dataset_frames(
         check_future_values(str(uid), given, spec, last, model.freq, body.horizon)
     values = {str(uid): body.future.get(str(uid), {}) for uid in lasts.index}
     return history, future_frame(values, lasts.to_dict(), spec.future, model.freq)
-
-
-def refuse_covariates_without_model(body: ForecastRequest) -> None:
-    """Forecasts without a model train on the target alone: covariates are a 422, not ignored."""
-    for index, series in enumerate(body.series or []):
-        if series.has_covariates:
-            raise InvalidFieldError(
-                f"body.series.{index}.covariates",
-                f"series {series.unique_id!r}: forecasts without a model take no covariates; "
-                "train a model with them (POST /v1/models/{model}/train with covariates) and "
-                "forecast with it",
-            )

@@ -273,11 +273,57 @@ def test_a_model_without_covariates_refuses_them_and_answers_as_before(
     assert len(answer["forecasts"]) == 3
 
 
-def test_forecasts_without_a_model_refuse_covariates(any_client: TestClient) -> None:
-    body = {"horizon": HORIZON, "series": posted(promo_frame())}
-    error = _refused(_forecast(any_client, body))
-    assert error["field"] == "body.series.0.covariates"
-    assert "without a model" in error["reason"]
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (
+            lambda s: s[1]["covariates"].pop("temp"),
+            "body.series.1.covariates",
+            ["series 's1'", "column 'temp'", "same covariates columns as series 's0'"],
+        ),
+        (
+            lambda s: s[0]["covariates"].pop("promo"),
+            "body.series.1.covariates",
+            ["series 's1'", "column 'promo'", "same covariates columns"],
+        ),
+        (
+            lambda s: [x["covariates"].pop("promo") for x in s],
+            "body.series.0.covariates",
+            ["column 'promo'", "needs its history values"],
+        ),
+        (
+            lambda s: s[2]["future"]["promo"].__setitem__(1, None),
+            "series[s2].promo",
+            ["series 's2'", "column 'promo'", _step(2)],
+        ),
+        (
+            lambda s: s[0]["future"]["promo"].pop(),
+            "body.series.0.future",
+            ["series 's0'", "column 'promo'", f"no value at {_step(HORIZON)}"],
+        ),
+    ],
+)
+def test_posted_covariates_without_a_model_are_checked_before_any_job(
+    any_client: TestClient,
+    change: Callable[[list[dict[str, Any]]], object],
+    field: str,
+    words: list[str],
+) -> None:
+    series = posted(promo_frame())
+    change(series)
+    error = _refused(_forecast(any_client, {"horizon": HORIZON, "series": series}))
+    assert error["field"].startswith(field)
+    for word in words:
+        assert word in error["reason"]
+    assert any_client.get("/v1/jobs?kind=forecast&limit=500").status_code == 200
+
+
+def test_the_kinds_of_posted_covariates_are_read_from_their_shape() -> None:
+    from api.covariate_inputs import inferred_spec
+    from api.schemas.forecast import SeriesIn
+
+    series = [SeriesIn.model_validate(s, strict=False) for s in posted(promo_frame())]
+    assert inferred_spec(series) == SPEC  # temp past-only, promo future-known, region a label
 
 
 def test_the_version_shows_its_covariate_spec(served_model: tuple[TestClient, str, str]) -> None:

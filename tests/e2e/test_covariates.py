@@ -111,3 +111,27 @@ def test_a_promotion_flag_trains_and_forecasts_from_the_dataset_and_the_body(
         [f["mean"] for f in none["forecasts"]]  # type: ignore[index]
     )
     assert lift.mean() > LIFT / 2  # the flag moves the forecast by about its effect
+
+
+def test_posted_covariates_without_a_model_are_read_from_their_shape(service: Served) -> None:
+    """The worker's forecast lane trains on the posted flag (future-known: it has future values)."""
+    history = promo_frame(series=2, seed=2)
+    payload = []
+    for uid, rows in history.groupby("unique_id"):
+        seen, ahead = rows[rows["y"].notna()], rows[rows["y"].isna()]
+        payload.append(
+            {
+                "unique_id": uid,
+                "ds": [t.isoformat() for t in seen["ds"]],
+                "y": seen["y"].tolist(),
+                "covariates": {"promo": seen["promo"].tolist()},
+                "future": {"promo": ahead["promo"].tolist()},
+            }
+        )
+    config = {**CONFIG, "epochs": 5}
+    body = {"horizon": HORIZON, "series": payload, "config": config, "wait_seconds": 300}
+    answer = _post(service, body)
+    assert answer["method"] in ("network", "seasonal_naive", "naive")
+    forecasts = answer["forecasts"]
+    assert [f["unique_id"] for f in forecasts] == ["store-0", "store-1"]  # type: ignore[index]
+    assert all(len(f["mean"]) == HORIZON for f in forecasts)  # type: ignore[union-attr]
