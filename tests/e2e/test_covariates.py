@@ -67,7 +67,7 @@ def _future(flags: list[float], series: list[str]) -> dict[str, dict[str, list[f
 
 def _post(service: Served, body: dict[str, object]) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {API_KEY}"}
-    response = httpx.post(f"{service.url}/v1/forecast", json=body, headers=headers, timeout=60)
+    response = httpx.post(f"{service.url}/v1/forecast", json=body, headers=headers, timeout=120)
     assert response.status_code == 200, response.text
     answer: dict[str, object] = response.json()
     return answer
@@ -129,7 +129,7 @@ def test_posted_covariates_without_a_model_are_read_from_their_shape(service: Se
             }
         )
     config = {**CONFIG, "epochs": 5}
-    body = {"horizon": HORIZON, "series": payload, "config": config, "wait_seconds": 300}
+    body = {"horizon": HORIZON, "series": payload, "config": config, "wait_seconds": 60}
     answer = _post(service, body)
     assert answer["method"] in ("network", "seasonal_naive", "naive")
     forecasts = answer["forecasts"]
