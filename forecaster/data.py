@@ -119,12 +119,14 @@ class Panel:
 
 def concat_panels(panels: Sequence[Panel]) -> Panel:
     """The series of every panel in order, as one Panel (one forward pass over all of them);
-    the panels share one frequency and one covariate spec."""
+    the panels share one frequency, one time zone and one covariate spec (else ValueError)."""
     first = panels[0]
     if len(panels) == 1:
         return first
     if any(p.freq != first.freq for p in panels):
         raise ValueError("panels of different frequencies cannot be concatenated")
+    if any(p.tz != first.tz for p in panels):  # holiday features read each panel's local dates
+        raise ValueError("panels given in different time zones cannot be concatenated")
     covariates = None
     if first.covariates is not None:
         parts = [p.covariates for p in panels]

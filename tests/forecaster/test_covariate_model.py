@@ -209,3 +209,18 @@ def test_the_quick_path_takes_covariates_and_its_baseline_ignores_them() -> None
     method, baseline = baseline_forecast(frame, HORIZON)
     assert method == "seasonal_naive"
     assert baseline["ds"].tolist() == answer.prediction["ds"].tolist()
+
+
+def test_ensemble_members_train_together_with_covariates(tmp_path: Path) -> None:
+    frame = seasonal_frame()
+    frame["temp"] = np.cos(np.arange(len(frame)) / 5.0)
+    frame["region"] = np.where(frame["unique_id"] == "s0", "north", "south")
+    spec = CovariateSpec(past=("temp",), static=("region",), categorical=("region",))
+    model = Forecaster(TINY.model_copy(update={"ensemble": 2})).fit(
+        frame, horizon=6, covariates=spec
+    )
+    assert len(model._nets) == 2
+    first, second = (dict(net.named_parameters()) for net in model._nets)
+    assert not torch.equal(first["covariates.step.0.weight"], second["covariates.step.0.weight"])
+    model.save(tmp_path)
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path).predict(frame), model.predict(frame))

@@ -251,3 +251,14 @@ def test_frames_without_their_key_columns_are_refused_by_name() -> None:
     future = pd.DataFrame({"unique_id": ["s0"], "promo": [1.0], "weather": ["sun"]})
     with pytest.raises(InvalidDataError, match="missing column"):
         with_future(panel, future)
+
+
+def test_panels_of_different_time_zones_or_specs_are_not_concatenated() -> None:
+    a = prepare(covariate_frame(), covariates=SPEC)
+    berlin = covariate_frame()
+    berlin["ds"] = berlin["ds"].dt.tz_localize("Europe/Berlin")
+    with pytest.raises(ValueError, match="time zones"):
+        concat_panels([a, prepare(berlin, covariates=SPEC)])
+    plain = prepare(covariate_frame()[["unique_id", "ds", "y"]])
+    with pytest.raises(ValueError, match="with and without covariates"):
+        concat_panels([a, plain])
