@@ -424,3 +424,16 @@ def test_missing_history_values_and_changing_statics_are_422s(
     accepted = _train(any_client, dataset, {"future": ["promo"]})
     assert accepted.status_code == 202, accepted.text
     assert accepted.json()["spec"]["covariates"]["future"] == ["promo"]
+
+
+def test_a_logged_covariate_forecast_replays_identically(
+    served_model: tuple[TestClient, str, str],
+) -> None:
+    client, name, dataset = served_model
+    flags = {f"s{i}": {"promo": [1.0, 0.0] * (HORIZON // 2)} for i in range(3)}
+    body = {"model": name, "horizon": HORIZON, "dataset": dataset, "future": flags}
+    answer = _ok(_forecast(client, body))
+    replay = client.post(f"/v1/forecasts/{answer['forecast_id']}/replay")
+    assert replay.status_code == 200, replay.text
+    assert replay.json()["identical"] is True
+    assert replay.json()["forecasts"] == answer["forecasts"]

@@ -199,3 +199,24 @@ def test_an_infinite_covariate_and_a_bare_empty_y_are_422s(
     reason = _error(_put(any_client, unique_name("bad"), bare, "json"))["reason"]
     assert "series 's0' at 2024-03-01T06:00:00" in reason
     assert "y must be a finite" in reason
+
+
+def test_deleting_a_dataset_deletes_its_covariates(
+    any_client: TestClient, unique_name: Callable[[str], str]
+) -> None:
+    from sqlalchemy import func, select
+
+    from models.tables import CovariateValue, Dataset, DatasetColumn
+
+    name = unique_name("gone")
+    assert _put(any_client, name, _frame(), "parquet").status_code == 200
+    with _session(any_client) as session:
+        before = session.scalar(select(func.count()).select_from(CovariateValue))
+        dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == name))
+    assert any_client.delete(f"/v1/datasets/{name}").status_code == 204
+    with _session(any_client) as session:
+        after = session.scalar(select(func.count()).select_from(CovariateValue))
+        columns = session.scalar(select(func.count()).where(DatasetColumn.dataset_id == dataset_id))
+    assert before is not None
+    assert after == before - 66
+    assert columns == 0
