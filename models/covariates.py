@@ -85,25 +85,31 @@ def code_columns(
     where: RowNamer,
 ) -> list[CodedColumn]:
     """FRAME's covariate columns NAMES coded for storage; new columns are created and new
-    labels appended. InvalidInput names the column, series and timestamp of a bad value."""
+    labels appended. InvalidInput names the column, series and timestamp of a bad value.
+
+    Text is handled per distinct value (``pd.factorize``), not per row, so a label repeated
+    over a million rows costs one conversion."""
     existing = columns_of(session, dataset_id, lock=True)
     coded = []
     for name in names:
         raw = frame[name]
         stored = existing.get(name)
-        kind = ColumnKind(stored.kind) if stored is not None else infer_kind(raw)
+        distinct = None if _typed(raw) else Distinct.of(raw)
+        kind = ColumnKind(stored.kind) if stored is not None else infer_kind(raw, distinct)
         if kind is None:  # a new column without a single value: nothing to store yet
             continue
         if kind == ColumnKind.NUMERIC:
-            values = _numbers(raw, name, where)
+            values = _numbers(raw, distinct, name, where)
         else:
-            labels = _labels(raw, name, where)
+            distinct = distinct or Distinct.of(raw)
+            labels = _labels(distinct, name, where)
         if stored is None:
             stored = DatasetColumn(dataset_id=dataset_id, name=name, kind=kind, categories=[])
             session.add(stored)
             session.flush()
         if kind == ColumnKind.CATEGORICAL:
-            values = _codes(stored, labels, name)
+            assert distinct is not None
+            values = distinct.spread(_codes(stored, labels, name))
         coded.append(CodedColumn(int(stored.id), name, values))
     return coded
 
@@ -120,63 +126,106 @@ class RowNamer:
         return f"series {self.labels[self.codes[row]]!r} at {stamp}"
 
 
+@dataclass(frozen=True)
+class Distinct:
+    """A column as its distinct values and each row's index into them (-1: missing, which
+    includes blank text)."""
+
+    codes: npt.NDArray[np.int64]
+    values: list[object]
+
+    @classmethod
+    def of(cls, raw: pd.Series) -> Distinct:
+        """Factorize RAW; blank text counts as missing."""
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        values = list(uniques)
+        blank = [i for i, v in enumerate(values) if isinstance(v, str) and not v.strip()]
+        codes = np.asarray(codes, dtype=np.int64)
+        if blank:
+            codes = np.where(np.isin(codes, blank), -1, codes)
+        return cls(codes, values)
+
+    def present(self) -> list[object]:
+        """The distinct values some row holds (blank text left out)."""
+        used = np.zeros(len(self.values), dtype=bool)
+        used[self.codes[self.codes >= 0]] = True
+        return [v for v, u in zip(self.values, used, strict=True) if u]
+
+    def spread(self, per_value: Floats) -> Floats:
+        """PER_VALUE (one float per distinct value) on every row (NaN where missing)."""
+        padded = np.append(np.asarray(per_value, dtype=np.float64), np.nan)
+        return padded[np.where(self.codes < 0, len(per_value), self.codes)]
+
+    def first_row(self, value_index: int) -> int:
+        """The first row holding distinct value VALUE_INDEX."""
+        return int(np.argmax(self.codes == value_index))
+
+
+def _typed(raw: pd.Series) -> bool:
+    return pd.api.types.is_bool_dtype(raw.dtype) or pd.api.types.is_numeric_dtype(raw.dtype)
+
+
 def missing_mask(raw: pd.Series) -> np.ndarray:
     """Cells that hold no value: null, NaN or blank text."""
-    missing = raw.isna().to_numpy()
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        blank = raw.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
-        missing = missing | blank
-    return missing
+    if _typed(raw):
+        return raw.isna().to_numpy()
+    return Distinct.of(raw).codes < 0
 
 
-def infer_kind(raw: pd.Series) -> ColumnKind | None:
+def infer_kind(raw: pd.Series, distinct: Distinct | None = None) -> ColumnKind | None:
     """Numeric when every value is a number or a boolean, categorical when some are text;
     None when the column holds no value at all."""
-    if pd.api.types.is_bool_dtype(raw.dtype) or pd.api.types.is_numeric_dtype(raw.dtype):
+    if _typed(raw):
         return ColumnKind.NUMERIC if raw.notna().any() else None
-    present = raw[~missing_mask(raw)]
-    if present.empty:
+    present = (distinct or Distinct.of(raw)).present()
+    if not present:
         return None
-    if present.map(lambda v: isinstance(v, bool | int | float | np.number)).all():
-        return ColumnKind.NUMERIC
-    numbers = pd.to_numeric(present.map(_text), errors="coerce")
-    return ColumnKind.NUMERIC if numbers.notna().all() else ColumnKind.CATEGORICAL
+    numbers = _as_numbers(present)
+    return ColumnKind.NUMERIC if not np.isnan(numbers).any() else ColumnKind.CATEGORICAL
 
 
-def _text(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+def _as_numbers(values: list[object]) -> Floats:
+    """Each value as a float (booleans 0/1, text parsed), NaN where it is not a number."""
+    out = np.full(len(values), np.nan)
+    numbers = [i for i, v in enumerate(values) if isinstance(v, bool | int | float | np.number)]
+    out[numbers] = [float(values[i]) for i in numbers]  # type: ignore[arg-type]
+    texts = [i for i, v in enumerate(values) if isinstance(v, str)]
+    if texts:
+        parsed = pd.to_numeric(pd.Series([str(values[i]).strip() for i in texts]), errors="coerce")
+        out[texts] = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
-def _numbers(raw: pd.Series, name: str, where: RowNamer) -> Floats:
-    missing = missing_mask(raw)
-    if pd.api.types.is_bool_dtype(raw.dtype) or pd.api.types.is_numeric_dtype(raw.dtype):
+def _numbers(raw: pd.Series, distinct: Distinct | None, name: str, where: RowNamer) -> Floats:
+    if distinct is None:  # a typed column: no text possible
         values = raw.astype("float64").to_numpy(na_value=np.nan) if len(raw) else np.empty(0)
     else:
-        cleaned = raw.map(lambda v: float(v) if isinstance(v, bool) else _text(v))
-        values = pd.to_numeric(cleaned.where(~missing), errors="coerce").to_numpy(np.float64)
-        text = np.isnan(values) & ~missing
-        if text.any():
-            row = int(np.argmax(text))
+        numbers = _as_numbers(distinct.values)
+        present = set(distinct.codes[distinct.codes >= 0].tolist())
+        bad = [i for i in sorted(present) if np.isnan(numbers[i])]
+        if bad:
+            row = min(distinct.first_row(i) for i in bad)
             raise InvalidInput(
                 f"column {name!r}, {where(row)}: {raw.iloc[row]!r} is not a number "
                 "(the column is numeric)"
             )
+        values = distinct.spread(numbers)
     infinite = np.isinf(values)
     if infinite.any():
         raise InvalidInput(f"column {name!r}, {where(int(np.argmax(infinite)))}: not finite")
-    values = values.astype(np.float64, copy=True)
-    values[missing] = np.nan
-    return values
+    return values.astype(np.float64, copy=True)
 
 
-def _labels(raw: pd.Series, name: str, where: RowNamer) -> np.ndarray:
-    """Labels as text (None where missing); whole numbers read as ``3``, not ``3.0``."""
-    missing = missing_mask(raw)
-    labels = np.array([None if m else _label(v) for v, m in zip(raw, missing, strict=True)])
-    too_long = np.array([label is not None and len(label) > MAX_LABEL_LENGTH for label in labels])
-    if too_long.any():
-        row = int(np.argmax(too_long))
-        raise InvalidInput(f"column {name!r}, {where(row)}: labels have at most 200 characters")
+def _labels(distinct: Distinct, name: str, where: RowNamer) -> list[str | None]:
+    """Each distinct value some row holds as a label (None: no row holds it); whole numbers
+    read as ``3``, not ``3.0``."""
+    used = np.zeros(len(distinct.values), dtype=bool)
+    used[distinct.codes[distinct.codes >= 0]] = True
+    labels = [_label(v) if u else None for v, u in zip(distinct.values, used, strict=True)]
+    for i, label in enumerate(labels):
+        if label is not None and len(label) > MAX_LABEL_LENGTH:
+            row = distinct.first_row(i)
+            raise InvalidInput(f"column {name!r}, {where(row)}: labels have at most 200 characters")
     return labels
 
 
@@ -186,8 +235,8 @@ def _label(value: object) -> str:
     return str(value).strip()
 
 
-def _codes(column: DatasetColumn, labels: np.ndarray, name: str) -> Floats:
-    """Each label's index in the column's categories, appending the new ones (NaN: missing)."""
+def _codes(column: DatasetColumn, labels: list[str | None], name: str) -> Floats:
+    """Each label's index in the column's categories, appending the new ones (NaN: None)."""
     known = {label: code for code, label in enumerate(column.categories)}
     fresh = sorted({label for label in labels if label is not None and label not in known})
     if fresh:
@@ -195,7 +244,7 @@ def _codes(column: DatasetColumn, labels: np.ndarray, name: str) -> Floats:
             raise InvalidInput(f"column {name!r}: more than {MAX_CATEGORIES} distinct labels")
         column.categories = [*column.categories, *fresh]  # a new list: the JSON column is saved
         known.update({label: len(known) + i for i, label in enumerate(fresh)})
-    return np.array([np.nan if label is None else known[label] for label in labels], np.float64)
+    return np.array([np.nan if x is None else known[x] for x in labels], np.float64)
 
 
 def decode(values: Floats, info: ColumnInfo) -> np.ndarray | Floats:
