@@ -18,11 +18,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from forecaster.errors import CovariateError
 
@@ -34,10 +35,18 @@ class CovariateSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    future: tuple[str, ...] = ()
-    past: tuple[str, ...] = ()
-    static: tuple[str, ...] = ()
-    categorical: tuple[str, ...] = ()
+    future: tuple[str, ...] = Field(
+        default=(), description="Columns known over the history and the horizon (price, promotion)."
+    )
+    past: tuple[str, ...] = Field(
+        default=(), description="Columns observed only up to the forecast origin."
+    )
+    static: tuple[str, ...] = Field(
+        default=(), description="Columns holding one value per series (store, region)."
+    )
+    categorical: tuple[str, ...] = Field(
+        default=(), description="Which of the named columns are categories (embedded)."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> CovariateSpec:
@@ -103,14 +112,14 @@ class HolidaySpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    country: str
-    subdiv: str | None = None
+    country: str = Field(description="ISO 3166-1 alpha-2 country code, e.g. DE or US.")
+    subdiv: str | None = Field(
+        default=None, description="A subdivision of the country (state, province), e.g. BY."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> HolidaySpec:
-        import holidays
-
-        supported = holidays.list_supported_countries()
+        supported = _supported_holidays()
         if self.country not in supported:
             raise ValueError(
                 f"unknown holiday country {self.country!r}: the holidays package knows "
@@ -123,6 +132,14 @@ class HolidaySpec(BaseModel):
                 f"unknown subdivision {self.subdiv!r} of {self.country!r} (known: {known})"
             )
         return self
+
+
+@lru_cache(maxsize=1)
+def _supported_holidays() -> dict[str, list[str]]:
+    """Countries and their subdivisions in the ``holidays`` package (5 ms to build: once)."""
+    import holidays
+
+    return dict(holidays.list_supported_countries())
 
 
 @dataclass(frozen=True)
