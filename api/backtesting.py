@@ -8,10 +8,11 @@ transaction. The work is bounded by the dataset's size and ``n_windows`` (at mos
 from __future__ import annotations
 
 from api.deps import Services
-from api.errors import InvalidFieldError
+from api.errors import InvalidFieldError, field_of_store_errors
 from api.schemas.models import BacktestIn, BacktestRunOut
 from forecaster import NoHeldOutDataError
-from models import datasets, registry
+from models import registry
+from models.dataset_frames import read_frame
 from models.errors import Conflict
 
 
@@ -20,10 +21,12 @@ def run_backtest(services: Services, model: str, version: int, body: BacktestIn)
     one window of points it never trained on fits."""
     with services.session_factory() as session:  # closed without commit: read-only
         sha256 = registry.get_version(session, model, version).artifact_sha256
-        history = datasets.read_observations(session, body.dataset)
+        forecaster = services.model_cache.get(sha256)
+        spec = forecaster.covariates
+        with field_of_store_errors("body.dataset"):
+            history = read_frame(session, body.dataset, None, spec.columns, static=spec.static)
     if history.empty:
         raise InvalidFieldError("body.dataset", "the dataset has no observations")
-    forecaster = services.model_cache.get(sha256)
     try:
         report = forecaster.backtest(history, body.n_windows)
     except NoHeldOutDataError as exc:

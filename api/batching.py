@@ -36,7 +36,7 @@ import pandas as pd
 
 from api.forecasting import require_horizon
 from forecaster import Forecaster
-from forecaster.data import Panel
+from forecaster.data import Panel, concat_panels
 from forecaster.errors import ForecasterError
 from forecaster.predict import forecast_frame
 
@@ -240,13 +240,8 @@ def _forward(model: Forecaster, panels: list[Panel]) -> np.ndarray:
     """One forward pass over the series of every panel, in order."""
     if len(panels) == 1:
         return model.forecast_panel(panels[0])
-    merged = Panel(
-        tuple(uid for p in panels for uid in p.ids),
-        tuple(v for p in panels for v in p.values),
-        tuple(s for p in panels for s in p.starts),
-        panels[0].freq,
-    )
-    return model.forecast_panel(merged)
+    # Each request's covariates stay with its own series (one artifact: one covariate spec).
+    return model.forecast_panel(concat_panels(panels))
 
 
 def batched_predict(
@@ -256,13 +251,15 @@ def batched_predict(
     history: pd.DataFrame,
     horizon: int,
     trained_horizon: int,
+    future: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, BatchTiming]:
     """``Forecaster.predict`` through ``batcher``: the same frame, plus where time went.
 
-    The history is validated on its own first (a bad request never joins a batch).
+    The history (with its covariates, and FUTURE's values over the horizon) is validated on
+    its own first (a bad request never joins a batch).
     """
     require_horizon(horizon, min(trained_horizon, model.horizon))
-    panel = model.prepare(history)
+    panel = model.prepare(history, future, horizon)
     forecasts, timing = batcher.forecast(key, model, panel)
     frame = forecast_frame(panel, forecasts, model.levels, model.config.quantiles, horizon)
     return frame, timing

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import authentication_error
 from api.responses import FastJSONResponse
-from forecaster.errors import ArtifactError, HorizonError, InvalidDataError
+from forecaster.errors import ArtifactError, CovariateError, HorizonError, InvalidDataError
 from models.errors import (
     ArtifactCorrupted,
     ArtifactNotFound,
@@ -130,6 +130,19 @@ async def _invalid_data(request: Request, exc: Exception) -> ProblemResponse:
     return _unprocessable(request, [{"field": field, "reason": reason}])
 
 
+async def _covariate(request: Request, exc: Exception) -> ProblemResponse:
+    """A refused covariate: the series, the column and the first bad timestamp, by name."""
+    assert isinstance(exc, CovariateError)
+    where = [f"series {exc.series!r}"] if exc.series else []
+    where.append(f"column {exc.column!r}")
+    if exc.timestamp is not None:
+        where.append(f"at {exc.timestamp.isoformat()}")
+    field = f"series[{exc.series}].{exc.column}" if exc.series else f"covariates.{exc.column}"
+    return _unprocessable(
+        request, [{"field": field, "reason": f"{', '.join(where)}: {exc.detail}"}]
+    )
+
+
 async def _horizon(request: Request, exc: Exception) -> ProblemResponse:
     return _unprocessable(request, [{"field": "body.horizon", "reason": str(exc)}])
 
@@ -202,6 +215,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidFieldError, _invalid_field)
     app.add_exception_handler(StoreInvalidInput, _store_invalid)
     app.add_exception_handler(InvalidDataError, _invalid_data)
+    app.add_exception_handler(CovariateError, _covariate)
     app.add_exception_handler(HorizonError, _horizon)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)

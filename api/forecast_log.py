@@ -34,6 +34,7 @@ from models.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+TARGET = ("unique_id", "ds", "y")  # what the MASE scale and live scoring read
 MAX_BATCH = 256
 FLUSH_SECONDS = 0.5  # the longest a forecast waits in the queue before its batch is written
 MAX_QUEUED = 10_000
@@ -59,6 +60,7 @@ class _Entry:
     given: pd.DataFrame  # what the network was given
     prediction: pd.DataFrame
     season: int
+    future: pd.DataFrame | None = None  # future covariate values the network was given
 
 
 class ForecastLog:
@@ -80,13 +82,23 @@ class ForecastLog:
         history: pd.DataFrame,
         given: pd.DataFrame,
         prediction: pd.DataFrame,
+        future: pd.DataFrame | None = None,
     ) -> dict[str, Any]:
-        """The answer's provenance fields; the forecast is queued for the log when it is on."""
+        """The answer's provenance fields (the input hash covers covariates and FUTURE's
+        values); the forecast is queued for the log when it is on (its target alone)."""
         provenance = new_provenance(
-            model.name, model.version, model.artifact_sha256, given, body.horizon, body.quantiles
+            model.name,
+            model.version,
+            model.artifact_sha256,
+            given,
+            body.horizon,
+            body.quantiles,
+            future,
         )
+        if len(history.columns) > len(TARGET):  # the writer's history holds the target alone
+            history = history[list(TARGET)]
         if self.enabled:
-            entry = _Entry(provenance, body, history, given, prediction, model.season)
+            entry = _Entry(provenance, body, history, given, prediction, model.season, future)
             self._start()
             try:
                 self._queue.put_nowait(entry)
@@ -220,7 +232,7 @@ def log_row(entry: _Entry) -> store.LogRow:
     """The row (and targets) of one queued forecast: payload encoded, MASE scales fixed."""
     body, provenance = entry.body, entry.provenance
     scale = mase_scales(entry.history, entry.prediction, entry.season)
-    payload = encode(ForecastPayload(entry.given, entry.prediction, scale))
+    payload = encode(ForecastPayload(entry.given, entry.prediction, scale, entry.future))
     names, _ = id_runs(entry.prediction["unique_id"].to_numpy())
     return store.LogRow(
         forecast_id=provenance.forecast_id,

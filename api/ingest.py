@@ -1,7 +1,9 @@
 """Parsing of ingest bodies (JSON rows or CSV) into a validated long DataFrame.
 
 Everything is checked before the first write: a bad body is a 422 naming the column, the row and
-the reason, and nothing is stored.
+the reason, and nothing is stored. Every column beside ``unique_id, ds, y`` is a covariate,
+passed on as it came (the store fixes each column's kind); ``y`` may be empty where the body
+has covariates (future rows: the store refuses an empty ``y`` inside a series' history).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from api.errors import InvalidFieldError, validation_errors
 from api.schemas.datasets import ObservationsIn
 from forecaster.errors import InvalidFrameError
 from forecaster.frames import refuse_repeats, validate_long_frame
+from models.covariates import missing_mask
 
 COLUMNS = ("unique_id", "ds", "y")
 MAX_UNIQUE_ID = 200
@@ -31,18 +34,27 @@ def parse_json_rows(body: bytes) -> pd.DataFrame:
     except ValidationError as exc:
         first = validation_errors(exc.errors(include_url=False), ("body",))[0]
         raise InvalidFieldError(first["field"], first["reason"]) from exc
-    frame = pd.DataFrame(
-        {
-            "unique_id": [row.unique_id for row in parsed.rows],
-            "ds": [row.ds for row in parsed.rows],
-            "y": [row.y for row in parsed.rows],
-        }
-    )
+    columns: dict[str, list[object]] = {
+        "unique_id": [row.unique_id for row in parsed.rows],
+        "ds": [row.ds for row in parsed.rows],
+        "y": [row.y for row in parsed.rows],
+    }
+    extras = dict.fromkeys(key for row in parsed.rows for key in (row.model_extra or {}))
+    for name in extras:
+        columns[name] = [(row.model_extra or {}).get(name) for row in parsed.rows]
+    if not extras:  # without covariates every row is an observation: y is required
+        empty = next((i for i, row in enumerate(parsed.rows) if row.y is None), None)
+        if empty is not None:
+            raise InvalidFieldError(f"body.rows.{empty}.y", "a finite number is required")
+    frame = pd.DataFrame(columns)
+    if not extras:
+        frame["y"] = frame["y"].astype("float64")
     return validate_frame(frame, source="body.rows")
 
 
 def parse_csv(body: bytes, unique_id: str | None) -> pd.DataFrame:
-    """A CSV body with header ``unique_id,ds,y`` (or ``ds,y`` plus ``?unique_id=``)."""
+    """A CSV body with header ``unique_id,ds,y`` (or ``ds,y`` plus ``?unique_id=``), and any
+    covariate columns after them."""
     if not body.strip():
         raise InvalidFieldError("csv", "the CSV body is empty")
     try:
@@ -81,10 +93,14 @@ def _read_csv(text: str) -> pd.DataFrame:
 def _check_columns(columns: Sequence[str], unique_id: str | None) -> None:
     expected = ["ds", "y"] if unique_id is not None else list(COLUMNS)
     stripped = [str(c).strip() for c in columns]
-    if sorted(stripped) != sorted(expected):
+    if not set(expected) <= set(stripped) or any(not name for name in stripped):
         raise InvalidFieldError(
-            "csv.header", f"expected the columns {','.join(expected)}; got {','.join(stripped)}"
+            "csv.header",
+            f"expected the columns {','.join(expected)} (then any covariates); "
+            f"got {','.join(stripped)}",
         )
+    if len(set(stripped)) != len(stripped):
+        raise InvalidFieldError("csv.header", "a column name is repeated")
 
 
 def validate_frame(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
@@ -96,12 +112,21 @@ def validate_frame(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
     if bad_id.any():
         reason = f"row {_row(bad_id)}: 1-200 characters needed"
         raise InvalidFieldError(f"{source}.unique_id", reason)
-    columns = {"unique_id": ids, "ds": frame["ds"], "y": frame["y"]}
+    extras = [str(c) for c in frame.columns if c not in COLUMNS]
+    y = frame["y"]
+    empty = missing_mask(y) if extras else np.zeros(len(y), dtype=bool)
+    if empty.any():  # checked as the store decides: future rows after the history, or a 422
+        y = y.where(~empty, 0.0)
+    columns = {"unique_id": ids, "ds": frame["ds"], "y": y}
     try:
         out = validate_long_frame(pd.DataFrame(columns), iso_only=True)
         refuse_repeats(out)
     except InvalidFrameError as exc:
         raise InvalidFieldError(f"{source}.{exc.column}", _reason(exc)) from exc
+    if extras:
+        out.loc[empty, "y"] = np.nan
+        for name in extras:
+            out[name] = frame[name].to_numpy()
     return out
 
 

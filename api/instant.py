@@ -18,6 +18,7 @@ import anyio
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.covariate_inputs import inferred_spec
 from api.deps import Services
 from api.errors import InvalidFieldError, problem
 from api.forecasting import history_frame
@@ -29,7 +30,7 @@ from forecaster.quick import answer_record, deadline_answer
 from models import jobs as job_store
 from models.db import session_scope
 from models.errors import Conflict
-from models.job_specs import ForecastJobSpec
+from models.job_specs import CovariateColumns, ForecastJobSpec
 from models.settings import Settings
 from models.tables import TERMINAL_JOB_STATUSES, Job, JobStatus
 
@@ -60,13 +61,20 @@ def _bounded_wait(body: ForecastRequest, settings: Settings) -> float:
 
 
 def job_spec(body: ForecastRequest) -> dict[str, Any]:
-    """The forecast job's spec: the request's series and knobs, plus their size and hash."""
-    fields = body.model_dump(
-        mode="json", include={"series", "horizon", "freq", "quantiles", "save_as"}
-    )
+    """The forecast job's spec: the request's series and knobs, plus their size and hash, and
+    the covariate kinds read from the series' shape (None without covariates)."""
+    assert body.series is not None
+    fields = body.model_dump(mode="json", include={"horizon", "freq", "quantiles", "save_as"})
+    # Without None: series without covariates are stored (and hashed) exactly as before.
+    series = [s.model_dump(mode="json", exclude_none=True) for s in body.series]
     config = body.config.model_dump(mode="json", exclude_unset=True) if body.config else None
-    summary = series_summary(fields["series"])
-    return ForecastJobSpec(**fields, config=config, series_summary=summary).to_json()
+    summary = series_summary(series)
+    covariates = None
+    if any(s.has_covariates for s in body.series):
+        covariates = CovariateColumns(**inferred_spec(body.series).model_dump(mode="json"))
+    return ForecastJobSpec(
+        **fields, series=series, config=config, series_summary=summary, covariates=covariates
+    ).to_json()
 
 
 def series_summary(series: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Parquet ingest bodies (``application/vnd.apache.parquet``): decode, then the one validator.
 
-This module only turns the bytes into a frame of the three columns; ``api.ingest.validate_frame``
+This module only turns the bytes into a frame (``unique_id, ds, y`` and any covariate columns);
+``api.ingest.validate_frame``
 checks them exactly as it checks JSON and CSV bodies, so every format refuses the same things.
 Reading Parquet executes no code from the file; its row count is checked from the footer before
 any data is decoded, so a small file cannot unpack into an unbounded frame.
@@ -22,14 +23,17 @@ MAX_ROWS = 10_000_000
 
 
 def parse_parquet(body: bytes, unique_id: str | None) -> pd.DataFrame:
-    """A Parquet body with columns ``unique_id, ds, y`` (or ``ds, y`` plus ``?unique_id=``)."""
+    """A Parquet body with columns ``unique_id, ds, y`` (or ``ds, y`` plus ``?unique_id=``),
+    and any covariate columns (numbers, booleans or text); ``y`` may be null in future rows
+    when there are covariates."""
     table = _read_table(body, unique_id)
     frame = table.to_pandas()
     if unique_id is not None:
         frame.insert(0, "unique_id", unique_id)
     if frame.empty:
         raise InvalidFieldError("parquet", "the Parquet file has no rows")
-    for column in COLUMNS:
+    covariates = len(frame.columns) > len(COLUMNS)
+    for column in COLUMNS if not covariates else ("unique_id", "ds"):
         _refuse(frame[column].isna(), column, "the value is null")
     return validate_frame(frame, source="parquet")
 
@@ -45,9 +49,12 @@ def _read_table(body: bytes, unique_id: str | None) -> pa.Table:
     expected = ["ds", "y"] if unique_id is not None else list(COLUMNS)
     parquet = _open(body)
     names = list(parquet.schema_arrow.names)
-    if sorted(names) != sorted(expected):
-        reason = f"expected the columns {','.join(expected)}; got {','.join(names)}"
-        raise InvalidFieldError("parquet.columns", reason)
+    if not set(expected) <= set(names) or len(set(names)) != len(names):
+        reason = f"expected the columns {','.join(expected)} (then any covariates); got "
+        raise InvalidFieldError("parquet.columns", reason + ",".join(names))
+    if "unique_id" in names and unique_id is not None:
+        raise InvalidFieldError("parquet.columns", "the Parquet file has a unique_id column")
+    expected = [*expected, *(n for n in names if n not in COLUMNS)]
     if parquet.metadata.num_rows > MAX_ROWS:
         reason = f"{parquet.metadata.num_rows} rows; send at most {MAX_ROWS} per request"
         raise InvalidFieldError("parquet", reason)

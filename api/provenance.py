@@ -1,24 +1,22 @@
 """Provenance of a stored-model forecast: its id, the model's digest and a hash of its input.
 
 ``input_sha256`` covers exactly what the network was given (the history after trimming to the
-lookback, in its order) and the request's horizon and quantiles: the same request hashes the
-same, and any changed value, timestamp or series name changes it.
+lookback, in its order, with its covariate columns, and the future values of the horizon) and
+the request's horizon and quantiles: the same request hashes the same, and any changed value,
+covariate, timestamp or series name changes it (``models.digests``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from models.forecast_payload import id_runs
+from models.digests import frame_digest
 
 
 @dataclass(frozen=True)
@@ -53,30 +51,33 @@ def new_provenance(
     history: pd.DataFrame,
     horizon: int,
     quantiles: Sequence[float] | None,
+    future: pd.DataFrame | None = None,
 ) -> Provenance:
-    """A fresh forecast id and the input hash of HISTORY (the frame given to the network)."""
+    """A fresh forecast id and the input hash of HISTORY (the frame given to the network) and
+    FUTURE (the future covariate values it was given, if any)."""
     return Provenance(
         forecast_id=str(uuid.uuid4()),
         model=model,
         version=version,
         artifact_sha256=artifact_sha256,
-        input_sha256=input_sha256(history, horizon, quantiles),
+        input_sha256=input_sha256(history, horizon, quantiles, future),
         created_at=datetime.now(UTC),
     )
 
 
-def input_sha256(history: pd.DataFrame, horizon: int, quantiles: Sequence[float] | None) -> str:
-    """sha256 of the request (horizon, quantiles) and of the rows in their order: the series
-    names as runs (name, length), then every timestamp and value."""
-    names, lengths = id_runs(history["unique_id"].to_numpy())
+def input_sha256(
+    history: pd.DataFrame,
+    horizon: int,
+    quantiles: Sequence[float] | None,
+    future: pd.DataFrame | None = None,
+) -> str:
+    """sha256 of the request (horizon, quantiles), of the history's rows in their order (series
+    names as runs, every timestamp, value and covariate) and of the future rows, if any."""
     header = {
         "horizon": horizon,
         "quantiles": None if quantiles is None else [float(q) for q in quantiles],
-        "series": [str(name) for name in names],
     }
-    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
-    digest.update(np.ascontiguousarray(lengths, dtype="<i8").tobytes())
-    ds = history["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    digest.update(np.ascontiguousarray(ds, dtype="<i8").tobytes())
-    digest.update(np.ascontiguousarray(history["y"].to_numpy(dtype=np.float64), "<f8").tobytes())
+    digest = frame_digest(history, header)
+    if future is not None and len(future):
+        digest.update(frame_digest(future, {"future": True}).digest())
     return digest.hexdigest()

@@ -93,7 +93,9 @@ def _client(url: str | None, api_key: str | None) -> Iterator[Any]:
 
 
 def ingest(
-    file: Annotated[Path, typer.Argument(help="A CSV or Parquet file: unique_id, ds, y.")],
+    file: Annotated[
+        Path, typer.Argument(help="A CSV or Parquet file: unique_id, ds, y and any covariates.")
+    ],
     dataset: Dataset,
     url: Url = None,
     api_key: ApiKey = None,
@@ -115,6 +117,14 @@ def train(
     promote: Annotated[
         str | None, typer.Option("--promote", help="Alias to move when the version is better.")
     ] = None,
+    covariates: Annotated[
+        str | None,
+        typer.Option(
+            "--covariates",
+            help='Columns the model reads, as JSON: {"future": ["promo"], "static": ["region"], '
+            '"categorical": ["region"]}.',
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until it ends.")] = False,
     url: Url = None,
     api_key: ApiKey = None,
@@ -122,8 +132,11 @@ def train(
 ) -> None:
     """Queue a training job; with --wait, show a progress bar and print the new version."""
     settings = _json_option(config, "--config")
+    columns = _json_option(covariates, "--covariates")
     with _client(url, api_key) as client:
-        job = client.train(model, dataset, horizon, config=settings, promote=promote)
+        job = client.train(
+            model, dataset, horizon, config=settings, promote=promote, covariates=columns
+        )
         if not wait:
             emit(job.data, _JOBS, as_json)
             return

@@ -20,12 +20,13 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import observation_io
+from models import covariate_io, covariates, observation_io
 from models.dialects import insert_for
 from models.errors import Conflict, InvalidInput, NotFound
 from models.names import validate_name
 from models.pagination import DEFAULT_LIMIT, Page, paginate
 from models.tables import (
+    CovariateValue,
     Dataset,
     Job,
     ModelAlias,
@@ -52,6 +53,8 @@ class UpsertResult:
     new_series: int
     rows: int
     written: int
+    future_rows: int = 0
+    covariate_values: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,24 +70,103 @@ class DatasetSummary:
 
 
 def upsert_observations(session: Session, dataset: str, df: pd.DataFrame) -> UpsertResult:
-    """Insert or update DF's observations (columns unique_id, ds, y) in DATASET, creating it.
+    """Insert or update DF's rows (columns unique_id, ds, y, and covariates) in DATASET.
 
     The whole frame is validated before the first write; a (unique_id, ds) already stored gets
-    the new value. Raises InvalidInput naming the first bad series and the problem.
+    the new value. Every other column is a covariate (``models.covariates``); a row with an
+    empty ``y`` after its series' last observation holds future covariate values, and stores
+    no observation. Raises InvalidInput naming the first bad series and the problem.
     """
     validate_name(dataset, "dataset name")
     rows = prepare_frame(df)
     dataset_id = _ensure_dataset(session, dataset)
     ids, created = _ensure_series(session, dataset_id, rows.names)
-    # Sorted by key: index insertions go in order, and concurrent writers lock in one order.
     series_id = np.array([ids[name] for name in rows.names], dtype=np.int64)[rows.codes]
-    order = np.lexsort((rows.ts_us, series_id))
-    series_id, ts_us, value = series_id[order], rows.ts_us[order], rows.value[order]
-    fresh = np.isin(series_id, np.fromiter(created, dtype=np.int64, count=len(created)))
-    written = observation_io.insert_new(session, series_id[fresh], ts_us[fresh], value[fresh])
-    keep = ~fresh
-    written += observation_io.write(session, series_id[keep], ts_us[keep], value[keep])
-    return UpsertResult(dataset, len(rows.names), len(created), len(order), written)
+    where = covariates.RowNamer(np.array(rows.names, dtype=object), rows.codes, rows.ts_us)
+    coded = covariates.code_columns(session, dataset_id, df, rows.covariates, where)
+    future = _future_rows(session, rows, series_id, created, coded, where)
+    fresh_ids = np.fromiter(created, dtype=np.int64, count=len(created))
+    observed = ~future
+    written = _write_observations(session, series_id[observed], rows, observed, fresh_ids)
+    values = _write_covariates(session, series_id, rows.ts_us, coded, fresh_ids)
+    return UpsertResult(
+        dataset, len(rows.names), len(created), len(rows.codes), written, int(future.sum()), values
+    )
+
+
+def _write_observations(
+    session: Session, series_id: np.ndarray, rows: PreparedRows, keep: np.ndarray, fresh: np.ndarray
+) -> int:
+    # Sorted by key: index insertions go in order, and concurrent writers lock in one order.
+    order = np.lexsort((rows.ts_us[keep], series_id))
+    series_id, ts_us, value = series_id[order], rows.ts_us[keep][order], rows.value[keep][order]
+    new = np.isin(series_id, fresh)
+    written = observation_io.insert_new(session, series_id[new], ts_us[new], value[new])
+    return written + observation_io.write(session, series_id[~new], ts_us[~new], value[~new])
+
+
+def _write_covariates(
+    session: Session,
+    series_id: np.ndarray,
+    ts_us: np.ndarray,
+    coded: list[covariates.CodedColumn],
+    fresh: np.ndarray,
+) -> int:
+    """Every present cell of CODED as one row (series, ts, column, value), sorted by key."""
+    if not coded:
+        return 0
+    values = np.stack([c.values for c in coded], axis=1)  # [rows, columns]
+    row, col = np.nonzero(~np.isnan(values))
+    column_ids = np.array([c.column_id for c in coded], dtype=np.int64)
+    sid, ts, cid, value = series_id[row], ts_us[row], column_ids[col], values[row, col]
+    order = np.lexsort((cid, ts, sid))
+    sid, ts, cid, value = sid[order], ts[order], cid[order], value[order]
+    new = np.isin(sid, fresh)
+    written = covariate_io.insert_new(session, sid[new], ts[new], cid[new], value[new])
+    return written + covariate_io.write(session, sid[~new], ts[~new], cid[~new], value[~new])
+
+
+def _future_rows(
+    session: Session,
+    rows: PreparedRows,
+    series_id: np.ndarray,
+    created: set[int],
+    coded: list[covariates.CodedColumn],
+    where: covariates.RowNamer,
+) -> np.ndarray:
+    """Which rows hold future values (an empty y); InvalidInput for an empty y that is not
+    after its series' last observation (stored or in this ingest), or holds no covariate."""
+    empty = np.isnan(rows.value)
+    if not empty.any():
+        return empty
+    present = np.zeros(len(empty), dtype=bool)
+    for column in coded:
+        present |= ~np.isnan(column.values)
+    bare = empty & ~present
+    if bare.any():
+        raise InvalidInput(
+            f"{where(int(np.argmax(bare)))}: y must be a finite number (an empty y is allowed "
+            "only in rows that hold covariate values, after the series' last observation)"
+        )
+    stored = series_stats(session, sorted(set(np.unique(series_id).tolist()) - created))
+    last = pd.Series({sid: int(pd.Timestamp(s[2]).value // 1000) for sid, s in stored.items()})
+    batch = pd.Series(rows.ts_us[~empty]).groupby(series_id[~empty]).max()
+    last = pd.concat([last, batch]).groupby(level=0).max()
+    limit = last.reindex(series_id).to_numpy(dtype=np.float64)  # NaN: no observation at all
+    inside = empty & ~(rows.ts_us > limit)
+    if inside.any():
+        row = int(np.argmax(inside))
+        if np.isnan(limit[row]):
+            raise InvalidInput(
+                f"{where(row)}: y is empty and the series has no observation; future rows "
+                "follow a history"
+            )
+        stamp = pd.Timestamp(int(limit[row]), unit="us").isoformat()
+        raise InvalidInput(
+            f"column 'y', {where(row)}: y is empty inside the history (the last observation "
+            f"is at {stamp}); only rows after it may leave y empty (future values)"
+        )
+    return empty
 
 
 @dataclass(frozen=True)
@@ -94,7 +176,8 @@ class PreparedRows:
     names: list[str]
     codes: np.ndarray
     ts_us: np.ndarray
-    value: np.ndarray
+    value: np.ndarray  # NaN: an empty y (a future row when the row holds covariates)
+    covariates: list[str]
 
 
 def prepare_frame(df: pd.DataFrame) -> PreparedRows:
@@ -103,7 +186,9 @@ def prepare_frame(df: pd.DataFrame) -> PreparedRows:
     DF's content is expected checked by ``forecaster.frames.validate_long_frame`` (the API's
     ingest does): ``ds`` must be datetime64 and ``y`` numeric, neither is parsed from text here.
     What the store's invariants need is still guarded, cheaply on typed arrays: ids, no missing
-    timestamps, finite values and no repeated key (one upsert cannot write a row twice).
+    timestamps, no infinite values and no repeated key (one upsert cannot write a row twice).
+    An empty (NaN) y is allowed only where the frame has covariate columns; the upsert decides
+    whether such a row is a future row.
     """
     missing = [column for column in COLUMNS if column not in df.columns]
     if missing:
@@ -117,11 +202,12 @@ def prepare_frame(df: pd.DataFrame) -> PreparedRows:
     _check_names(names)
     label = np.array(names, dtype=object)
     ts_us = _to_utc_micros(df["ds"], label, codes)
-    value = _to_values(df["y"], label, codes)
+    names_of_covariates = covariates.covariate_names(df.columns)
+    value = _to_values(df["y"], label, codes, allow_empty=bool(names_of_covariates))
     duplicated = pd.DataFrame({"code": codes, "ts": ts_us}).duplicated().to_numpy()
     if duplicated.any():
         raise _invalid_at(label, codes, duplicated, "duplicate timestamps")
-    return PreparedRows(names=names, codes=codes, ts_us=ts_us, value=value)
+    return PreparedRows(names, codes, ts_us, value, names_of_covariates)
 
 
 def _check_names(names: list[str]) -> None:
@@ -143,11 +229,13 @@ def _to_utc_micros(ds: pd.Series, label: np.ndarray, codes: np.ndarray) -> np.nd
     return ds.to_numpy().astype("datetime64[us]").astype(np.int64)
 
 
-def _to_values(y: pd.Series, label: np.ndarray, codes: np.ndarray) -> np.ndarray:
+def _to_values(
+    y: pd.Series, label: np.ndarray, codes: np.ndarray, *, allow_empty: bool
+) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
         raise InvalidInput(f"y holds values that are not numbers (dtype {y.dtype}); {_FIRST}")
     values = y.to_numpy(dtype=np.float64, na_value=np.nan)
-    finite = np.isfinite(values)
+    finite = np.isfinite(values) | (np.isnan(values) if allow_empty else False)
     if not finite.all():
         raise _invalid_at(label, codes, ~finite, "y must be finite (no NaN or infinity)")
     return values
@@ -356,6 +444,7 @@ def delete_dataset(session: Session, name: str, *, force: bool = False) -> None:
             )
     series = select(Series.id).where(Series.dataset_id == dataset.id).scalar_subquery()
     session.execute(delete(Observation).where(Observation.series_id.in_(series)))
+    session.execute(delete(CovariateValue).where(CovariateValue.series_id.in_(series)))
     session.delete(dataset)
     session.flush()
 

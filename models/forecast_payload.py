@@ -9,7 +9,11 @@ the usual series-by-series order, and exact for any order):
   exactly the frame the network was given;
 - prediction: ``p_names``, ``p_lengths``, ``p_ds``, ``p_values`` [rows, columns] float64 and
   ``p_columns`` (``mean``, ``q0.1``...);
-- ``scale`` (float64 per prediction series, optional): the MASE denominator fixed at forecast time.
+- ``scale`` (float64 per prediction series, optional): the MASE denominator fixed at forecast time;
+- covariates, when the model reads some: the history's other columns (``h_columns`` in order,
+  numeric ones in ``h_num`` [rows, k] float64, labels in ``h_cat`` [rows, k] text with
+  ``h_cat_missing``), and the future values given (``f_names``, ``f_lengths``, ``f_ds`` and
+  the same column arrays with prefix ``f``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class ForecastPayload:
     history: pd.DataFrame
     prediction: pd.DataFrame
     scale: np.ndarray | None = None
+    future: pd.DataFrame | None = None  # the future covariate values the network was given
 
 
 def id_runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +50,9 @@ def encode(payload: ForecastPayload) -> bytes:
     """The payload as ``.npz`` bytes (uncompressed: writing stays cheap)."""
     arrays = _frame_arrays("h", payload.history)
     arrays["h_y"] = payload.history["y"].to_numpy(dtype=np.float64)
+    arrays |= _covariate_arrays("h", payload.history)
+    if payload.future is not None:
+        arrays |= _frame_arrays("f", payload.future) | _covariate_arrays("f", payload.future)
     prediction = payload.prediction
     arrays |= _frame_arrays("p", prediction)
     columns = [c for c in prediction.columns if c not in ("unique_id", "ds")]
@@ -65,6 +73,11 @@ def decode(raw: bytes) -> ForecastPayload:
             arrays = {name: npz[name] for name in npz.files}
         history = _frame("h", arrays)
         history["y"] = arrays["h_y"]
+        _add_covariates(history, "h", arrays)
+        future = None
+        if "f_names" in arrays:
+            future = _frame("f", arrays)
+            _add_covariates(future, "f", arrays)
         prediction = _frame("p", arrays)
         values = arrays["p_values"]
         columns = arrays["p_columns"].tolist()
@@ -72,7 +85,39 @@ def decode(raw: bytes) -> ForecastPayload:
         raise InvalidInput("the logged payload is unreadable") from exc
     for i, column in enumerate(columns):
         prediction[column] = values[:, i]
-    return ForecastPayload(history, prediction, arrays.get("scale"))
+    return ForecastPayload(history, prediction, arrays.get("scale"), future)
+
+
+def _covariate_arrays(prefix: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The frame's covariate columns (none: no arrays, so old payloads read the same)."""
+    extras = [str(c) for c in frame.columns if c not in ("unique_id", "ds", "y")]
+    if not extras:
+        return {}
+    numeric = [c for c in extras if pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    labels = [c for c in extras if c not in numeric]
+    text = frame[labels].astype(object)
+    missing = text.isna().to_numpy(dtype=bool)
+    return {
+        f"{prefix}_columns": np.array(extras, dtype=str),
+        f"{prefix}_num_columns": np.array(numeric, dtype=str),
+        f"{prefix}_num": frame[numeric].to_numpy(dtype=np.float64).reshape(len(frame), -1),
+        f"{prefix}_cat": text.where(~missing, "").to_numpy(dtype=str).reshape(len(frame), -1),
+        f"{prefix}_cat_missing": missing.reshape(len(frame), -1),
+    }
+
+
+def _add_covariates(frame: pd.DataFrame, prefix: str, arrays: dict[str, np.ndarray]) -> None:
+    if f"{prefix}_columns" not in arrays:
+        return
+    numeric = arrays[f"{prefix}_num_columns"].tolist()
+    labels = arrays[f"{prefix}_cat"].astype(object)
+    labels[arrays[f"{prefix}_cat_missing"]] = None
+    label_names = [c for c in arrays[f"{prefix}_columns"].tolist() if c not in numeric]
+    for name in arrays[f"{prefix}_columns"].tolist():
+        if name in numeric:
+            frame[name] = arrays[f"{prefix}_num"][:, numeric.index(name)]
+        else:
+            frame[name] = labels[:, label_names.index(name)]
 
 
 def _frame_arrays(prefix: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -57,6 +57,24 @@ class PromoteSpec(JobSpec):
         return cls.model_validate(raw) if raw else None
 
 
+ColumnNames = list[Annotated[str, Field(min_length=1, max_length=200)]]
+
+
+class CovariateColumns(JobSpec):
+    """The dataset columns a model reads besides ``y``, by kind (the core's CovariateSpec as
+    JSON; the API checks it with the core before it is queued)."""
+
+    future: ColumnNames = Field(default_factory=list, max_length=100)
+    past: ColumnNames = Field(default_factory=list, max_length=100)
+    static: ColumnNames = Field(default_factory=list, max_length=100)
+    categorical: ColumnNames = Field(default_factory=list, max_length=100)
+
+    @property
+    def columns(self) -> list[str]:
+        """Every named column: future, past, static."""
+        return [*self.future, *self.past, *self.static]
+
+
 class TrainJobSpec(JobSpec):
     """A "train" job: fit on a stored dataset, register a version, maybe promote it."""
 
@@ -65,6 +83,7 @@ class TrainJobSpec(JobSpec):
     freq: str | None = Field(default=None, min_length=1, max_length=32)
     unique_ids: UniqueIds | None = Field(default=None, min_length=1, max_length=100_000)
     config: dict[str, Any] | None = None
+    covariates: CovariateColumns | None = None
     promote: PromoteSpec | None = None
     description: str | None = Field(default=None, max_length=2000)
     tags: Tags | None = Field(default=None, max_length=50)
@@ -84,7 +103,12 @@ class ForecastJobSpec(JobSpec):
     config: dict[str, Any] | None = None
     save_as: Name | None = None  # register the request's network as a version of this model
     series_summary: dict[str, Any] | None = None  # what job reads show instead of the series
+    covariates: CovariateColumns | None = None  # kinds read from the posted series' shape
 
     def to_json(self) -> dict[str, Any]:
-        """The stored JSON; every field is present (null when unset)."""
-        return self.model_dump(mode="json")
+        """The stored JSON; every field is present (null when unset), but ``covariates`` only
+        when the series have some (so that specs without them are as they were)."""
+        stored = self.model_dump(mode="json")
+        if self.covariates is None:
+            del stored["covariates"]
+        return stored

@@ -63,7 +63,7 @@ def insert_new(session: Session, series_id: Ints, ts_us: Ints, value: Floats) ->
         return _write_sqlite(session, series_id, ts_us, value)
     payload = encode_rows(series_id, ts_us, value)
     copy = "COPY observations (series_id, ts, value) FROM STDIN (FORMAT BINARY)"
-    with _driver_connection(session).cursor() as cur, cur.copy(copy) as cp:
+    with driver_connection(session).cursor() as cur, cur.copy(copy) as cp:
         cp.write(payload)
     return len(series_id)
 
@@ -84,13 +84,13 @@ def read(
     return _read_sqlite(session, series_ids, start, end, last)
 
 
-def _driver_connection(session: Session) -> Any:
+def driver_connection(session: Session) -> Any:
     """The psycopg connection under the session, inside the session's transaction."""
     return session.connection().connection.driver_connection
 
 
 def _write_postgres(session: Session, series_id: Ints, ts_us: Ints, value: Floats) -> int:
-    conn = _driver_connection(session)
+    conn = driver_connection(session)
     written = 0
     with conn.cursor() as cur:
         cur.execute(_CREATE_STAGE)
@@ -131,7 +131,7 @@ def _read_postgres(
         " string_agg(float8send(value), ''::bytea ORDER BY ts)"
         " FROM {} GROUP BY series_id"
     ).format(source)
-    with _driver_connection(session).cursor(binary=True) as cur:
+    with driver_connection(session).cursor(binary=True) as cur:
         rows = cur.execute(query).fetchall()
     if not rows:
         return read(session, np.empty(0, np.int64), None, None)

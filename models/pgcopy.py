@@ -40,3 +40,52 @@ def encode_rows(
     rows["ts"] = ts_us - PG_EPOCH_US
     rows["value"] = value
     return HEADER + rows.tobytes() + TRAILER
+
+
+COVARIATE_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("len_id", ">i4"),
+        ("series_id", ">i8"),
+        ("len_ts", ">i4"),
+        ("ts", ">i8"),
+        ("len_column", ">i4"),
+        ("column_id", ">i8"),
+        ("len_value", ">i4"),
+        ("value", ">f8"),
+    ]
+)
+
+
+def encode_covariate_rows(
+    series_id: npt.NDArray[np.int64],
+    ts_us: npt.NDArray[np.int64],
+    column_id: npt.NDArray[np.int64],
+    value: npt.NDArray[np.float64],
+) -> bytes:
+    """A binary COPY stream of ``(int8 series_id, timestamptz ts, int8 column_id, float8)``."""
+    rows = np.empty(len(series_id), dtype=COVARIATE_ROW)
+    rows["fields"] = 4
+    rows["len_id"] = rows["len_ts"] = rows["len_column"] = rows["len_value"] = 8
+    rows["series_id"] = series_id
+    rows["ts"] = ts_us - PG_EPOCH_US
+    rows["column_id"] = column_id
+    rows["value"] = value
+    return HEADER + rows.tobytes() + TRAILER
+
+
+def decode_covariate_rows(
+    stream: bytes,
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]
+]:
+    """The columns of a binary COPY stream of covariate rows (none of them NULL), as written
+    by ``COPY (SELECT series_id, ts, column_id, value ...) TO STDOUT (FORMAT BINARY)``."""
+    body = stream[len(HEADER) : len(stream) - len(TRAILER)]
+    rows = np.frombuffer(body, dtype=COVARIATE_ROW)
+    return (
+        rows["series_id"].astype(np.int64),
+        rows["ts"].astype(np.int64) + PG_EPOCH_US,
+        rows["column_id"].astype(np.int64),
+        rows["value"].astype(np.float64),
+    )

@@ -39,6 +39,7 @@ VERSION_FIELDS = frozenset(
         "promotion",
         "description",
         "tags",
+        "covariates",
     }
 )
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigIntKey, utcnow
+from models.base import Base, BigIntKey, JSONType, utcnow
 
 
 class VersionStatus(StrEnum):
@@ -49,6 +49,13 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class ColumnKind(StrEnum):
+    """What a dataset's covariate column holds: numbers, or category labels."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
 
 
 class JobKind(StrEnum):
@@ -122,6 +129,41 @@ class Observation(Base):
     value: Mapped[float] = mapped_column(Double())
 
 
+class DatasetColumn(Base):
+    """A covariate column of a dataset (every column of its rows beside unique_id, ds, y).
+
+    ``kind`` is fixed by the first ingest that gives the column a value. A categorical column's
+    values are stored as codes: the index of the label in ``categories``, which only grows, so
+    a stored code keeps its label.
+    """
+
+    __tablename__ = "dataset_columns"
+    __table_args__ = (UniqueConstraint("dataset_id", "name"), _check_in("kind", ColumnKind))
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ColumnKind] = mapped_column(_str_enum(ColumnKind))
+    categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+class CovariateValue(Base):
+    """One covariate value of a series at ``ts`` (UTC): a number, or a category's code.
+
+    Kept apart from ``observations`` so that every reader of ``y`` is unchanged: a timestamp
+    with covariate values and no observation is a future row (its ``y`` is not known yet).
+    Keyed like observations, without foreign keys for bulk-load speed (``models.datasets``
+    deletes a dataset's values with its observations); a missing cell is simply no row.
+    """
+
+    __tablename__ = "covariate_values"
+
+    series_id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    column_id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    value: Mapped[float] = mapped_column(Double())
+
+
 class RegisteredModel(Base):
     """A named model; its versions are numbered 1, 2, 3... without gaps."""
 
@@ -169,6 +211,7 @@ class ModelVersion(Base):
     promotion: Mapped[dict[str, Any] | None] = mapped_column()
     description: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    covariates: Mapped[dict[str, Any] | None] = mapped_column()
     created_at: Mapped[datetime] = _created_at()
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster import ForecastConfig
+from forecaster.data import prepare
 from forecaster.quick import QuickAnswer, answer_record, quick_forecast
 from forecaster.sizing import sized_fields, with_overrides
 from models.db import session_scope
@@ -28,6 +29,8 @@ from worker.training import (
     JobContext,
     ProgressReporter,
     build_config,
+    core_covariates,
+    future_rows,
     jsonable,
     save_artifact,
     series_frame,
@@ -43,6 +46,11 @@ def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
     """Answer a "forecast" job: fit the sized network, check it, maybe register it (save_as)."""
     spec = ForecastJobSpec.model_validate(ctx.job.spec)
     df = series_frame(spec.series)
+    covariates = core_covariates(spec.covariates)
+    future = None
+    if covariates is not None and covariates.future:
+        freq = prepare(df[["unique_id", "ds", "y"]], spec.freq).freq
+        future = future_rows(spec.series, freq)
     answer = quick_forecast(
         df,
         spec.horizon,
@@ -50,6 +58,8 @@ def run_forecast_job(ctx: JobContext) -> dict[str, Any]:
         spec.freq,
         ProgressReporter(ctx.lease),
         ctx.lease.should_stop,
+        covariates,
+        future,
     )
     result = {"model": None, **jsonable(answer_record(answer))}  # the answer's shape
     with session_scope(ctx.sessions) as session:

@@ -199,7 +199,7 @@ def _score_champion(
     mine = challenger.evaluation
     if mine is None:
         return {"state": "not_comparable", "reason": "the challenger has no backtest windows"}
-    panel = champion.prepare(df)
+    panel = champion.prepare(champion_frame(champion, df), horizon=0)
     unseen = unseen_points(panel, champion.cutoffs)
     usable = [w for w, offset in enumerate(mine.offsets) if bool((unseen >= offset).all())]
     if not usable:
@@ -211,6 +211,19 @@ def _score_champion(
     theirs = backtest.evaluate(champion, panel, offsets, steps=steps, scale=mine.scale)
     ours = mine.subset(usable, steps)
     return {"state": "scored", **_scores(theirs, ours, metric)}
+
+
+def champion_frame(champion: Forecaster, df: pd.DataFrame) -> pd.DataFrame:
+    """The challenger's training frame as the champion reads it: only the covariate columns
+    it was trained with (a KeyError when the frame lacks one: not comparable), and no future
+    rows for a champion without covariates."""
+    columns = list(champion.covariates.columns)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"the data has none of the champion's covariate {missing[0]!r}")
+    if not columns:
+        return df.loc[df["y"].notna(), ["unique_id", "ds", "y"]]
+    return df[["unique_id", "ds", "y", *columns]]
 
 
 def _scores(theirs: Evaluation, ours: Evaluation, metric: str) -> dict[str, Any]:

@@ -23,11 +23,14 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecaster import EpochProgress, ForecastConfig, Forecaster
+from forecaster.calendar import parse_freq
+from forecaster.covariates import CovariateSpec
 from models.artifacts import ArtifactStore, StoredArtifact
-from models.datasets import read_observations
+from models.dataset_frames import read_frame
 from models.db import session_scope
+from models.digests import data_sha256
 from models.errors import NotFound
-from models.job_specs import PromoteSpec, TrainJobSpec
+from models.job_specs import CovariateColumns, PromoteSpec, TrainJobSpec
 from models.registry import list_aliases, register_version, resolve_reference, set_alias
 from worker import queue
 from worker.lease import LeaseKeeper
@@ -118,10 +121,17 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
     """Train, store and register the version of a "train" job; return the job's result."""
     job, spec = ctx.job, TrainJobSpec.model_validate(ctx.job.spec)
     name = job.model_name or ""
+    covariates = core_covariates(spec.covariates)
     with session_scope(ctx.sessions) as session:
-        df = read_observations(session, spec.dataset, unique_ids=spec.unique_ids)
+        df = read_frame(
+            session,
+            spec.dataset,
+            spec.unique_ids,
+            covariates.columns if covariates else (),
+            static=covariates.static if covariates else (),
+        )
     config = build_config(spec.config, ctx.device)
-    model = _fit(ctx, config, df, spec.horizon, spec.freq)
+    model = _fit(ctx, config, df, spec.horizon, spec.freq, covariates)
     stored = save_artifact(model, ctx.store)
     promote = spec.promote
     record = (
@@ -129,9 +139,9 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
     )
     with session_scope(ctx.sessions) as session:
         queue.lock(session, job)  # the fence: nothing below commits unless we hold the lease
-        version = register_version(
-            session, name, **version_fields(model, stored, job, spec.description, spec.tags)
-        )
+        fields = version_fields(model, stored, job, spec.description, spec.tags)
+        fields["data_summary"] = {**fields["data_summary"], "sha256": data_sha256(df)}
+        version = register_version(session, name, **fields)
         if record is not None:
             current = list_aliases(session, name).get(record["alias"])
             record = {
@@ -157,22 +167,76 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
 
 
 def series_frame(series: list[dict[str, Any]]) -> pd.DataFrame:
-    """The long frame (unique_id, ds, y) of a forecast request's inline series."""
-    frames = [
-        pd.DataFrame(
+    """The long frame (unique_id, ds, y, and any covariates: history values per ds, statics
+    spread over the rows) of a forecast request's inline series."""
+    frames = []
+    for item in series:
+        frame = pd.DataFrame(
             {
                 "unique_id": str(item["unique_id"]),
                 "ds": pd.to_datetime(item["ds"], utc=True).tz_localize(None),
                 "y": pd.to_numeric(pd.Series(item["y"], dtype="float64")),
             }
         )
-        for item in series
-    ]
-    return pd.concat(frames, ignore_index=True)
+        for name, values in (item.get("covariates") or {}).items():
+            frame[name] = pd.Series(values, dtype=object)
+        for name, value in (item.get("static") or {}).items():
+            frame[name] = value
+        frames.append(frame)
+    return _numbers_where_numeric(pd.concat(frames, ignore_index=True))
+
+
+def future_rows(series: list[dict[str, Any]], freq: str) -> pd.DataFrame:
+    """The future frame (unique_id, ds, future-known columns) of inline series: each one's
+    ``future`` values at the steps after its last ds."""
+    offset = parse_freq(freq)
+    frames = []
+    for item in series:
+        given = item.get("future") or {}
+        steps = max((len(v) for v in given.values()), default=0)
+        last = pd.to_datetime(item["ds"], utc=True).tz_localize(None).max()
+        frame = pd.DataFrame(
+            {
+                "unique_id": str(item["unique_id"]),
+                "ds": pd.date_range(last, periods=steps + 1, freq=offset)[1:],
+            }
+        )
+        for name, values in given.items():
+            frame[name] = pd.Series([*values, *[None] * (steps - len(values))], dtype=object)
+        frames.append(frame)
+    return _numbers_where_numeric(pd.concat(frames, ignore_index=True))
+
+
+def _numbers_where_numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """Covariate columns of JSON numbers as float64 (None: NaN); columns with text stay."""
+    for name in frame.columns:
+        if name in ("unique_id", "ds", "y") or frame[name].dtype != object:
+            continue
+        present = frame[name].dropna()
+        if present.map(lambda v: isinstance(v, bool | int | float)).all():
+            frame[name] = pd.to_numeric(frame[name].map(_number), errors="coerce")
+    return frame
+
+
+def _number(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def core_covariates(columns: CovariateColumns | None) -> CovariateSpec | None:
+    """The core's spec of a job's covariate columns (None: the model reads y alone)."""
+    if columns is None:
+        return None
+    spec = CovariateSpec(**columns.model_dump())
+    return spec if spec else None
 
 
 def _fit(
-    ctx: JobContext, config: ForecastConfig, df: pd.DataFrame, horizon: int, freq: str | None
+    ctx: JobContext,
+    config: ForecastConfig,
+    df: pd.DataFrame,
+    horizon: int,
+    freq: str | None,
+    covariates: CovariateSpec | None,
 ) -> Forecaster:
     log.info(
         "training",
@@ -189,6 +253,7 @@ def _fit(
         freq=freq,
         progress=ProgressReporter(ctx.lease),
         should_stop=ctx.lease.should_stop,
+        covariates=covariates,
     )
 
 
@@ -238,4 +303,5 @@ def version_fields(
         "job_id": job.id,
         "description": description,
         "tags": tags or {},
+        "covariates": model.covariates.model_dump(mode="json") if model.covariates else None,
     }

@@ -17,16 +17,21 @@ from api.ingest import parse_csv, parse_json_rows
 from api.openapi import request_body
 from api.parquet import PARQUET_MEDIA_TYPE, parse_parquet
 from api.schemas.common import Cursor, DatasetName, Limit, Page
-from api.schemas.datasets import DatasetOut, IngestOut, ObservationsIn, SeriesOut
+from api.schemas.datasets import ColumnOut, DatasetOut, IngestOut, ObservationsIn, SeriesOut
 from models import datasets as store
+from models.dataset_frames import dataset_columns
 from models.datasets import DatasetSummary
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
-_CSV_EXAMPLE = "unique_id,ds,y\nstore-1,2024-01-01T00:00:00Z,12.5\n"
+_CSV_EXAMPLE = (
+    "unique_id,ds,y,promo,region\n"
+    "store-1,2024-01-01T00:00:00Z,12.5,0,north\n"
+    "store-1,2024-01-01T01:00:00Z,,1,north\n"
+)
 _PARQUET_BODY = {
     "schema": {"type": "string", "format": "binary"},
-    "example": "(a Parquet file with the columns unique_id, ds, y)",
+    "example": "(a Parquet file with the columns unique_id, ds, y and any covariates)",
 }
 _INGEST_BODY = request_body(
     ObservationsIn,
@@ -35,7 +40,12 @@ _INGEST_BODY = request_body(
 )
 
 
-@router.put("/{dataset}/observations", response_model=IngestOut, openapi_extra=_INGEST_BODY)
+@router.put(
+    "/{dataset}/observations",
+    response_model=IngestOut,
+    response_model_exclude_none=True,
+    openapi_extra=_INGEST_BODY,
+)
 async def put_observations(
     dataset: DatasetName,
     request: Request,
@@ -48,6 +58,8 @@ async def put_observations(
 ) -> IngestOut:
     """Upsert observations in long format (``unique_id, ds, y``) from JSON rows, CSV or Parquet.
 
+    Every other column is a covariate (numeric or categorical, fixed by its first values); a
+    row with an empty ``y`` after its series' last observation holds future covariate values.
     Logged forecasts of this dataset are scored against the new actuals after the answer.
     """
     body = await request.body()
@@ -69,6 +81,8 @@ def _ingest(
         series=result.series,
         new_series=result.new_series,
         written=result.written,
+        future_rows=result.future_rows if len(frame.columns) > 3 else None,
+        covariate_values=result.covariate_values if len(frame.columns) > 3 else None,
     )
 
 
@@ -145,4 +159,8 @@ def _dataset_out(session: Session, summary: DatasetSummary, *, with_freq: bool) 
         first_ds=summary.first_ds,
         last_ds=summary.last_ds,
         freq=dataset_freq(session, summary.name) if with_freq and summary.series else None,
+        columns=[
+            ColumnOut(name=c.name, kind=str(c.kind), categories=len(c.categories))
+            for c in (dataset_columns(session, summary.name) if with_freq else [])
+        ],
     )

@@ -8,24 +8,29 @@ Without a model the request is a "forecast" job in its own lane, answered within
 
 from __future__ import annotations
 
+import pandas as pd
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from api.batching import batched_predict
+from api.covariate_inputs import check_future_values, future_frame, posted_frames
 from api.data_checks import check_posted_series
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.forecast_csv import CSV_RESPONSE, csv_answer, wants_csv
 from api.forecast_log import StoredModel
-from api.forecasting import forecasts_json, history_frame, recent
+from api.forecasting import forecasts_json, recent
 from api.instant import forecast_without_model
 from api.openapi import request_body
 from api.responses import FastJSONResponse
 from api.schemas.common import Problem
 from api.schemas.forecast import ForecastOut, ForecastRequest
 from api.schemas.jobs import JobOut
-from models import datasets, registry
+from forecaster import Forecaster
+from models import registry
+from models.dataset_frames import read_frame
 
 router = APIRouter(tags=["forecast"])
 
@@ -82,19 +87,56 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
         )
         model = services.model_cache.get(sha256)
         if body.series is not None:
-            history = history_frame(body.series)
+            history, future = posted_frames(body.series, model.covariates, model.freq, body.horizon)
         else:
-            assert body.dataset is not None
-            history = datasets.read_observations(
-                session, body.dataset, unique_ids=body.unique_ids, last=model.min_history
-            )
+            history, future = dataset_frames(session, body, model)
     if history.empty:
         raise InvalidFieldError("body.dataset", "the dataset has no observations")
     given = recent(history, model.min_history)
     prediction, timing = batched_predict(
-        services.batcher, sha256, model, given, body.horizon, trained_horizon
+        services.batcher, sha256, model, given, body.horizon, trained_horizon, future
     )
     forecasts = forecasts_json(prediction, body.quantiles)
     stored = StoredModel(name, number, sha256, model.season)
-    traced = services.forecast_log.record(body, stored, history, given, prediction)
+    traced = services.forecast_log.record(body, stored, history, given, prediction, future)
     return FastJSONResponse({**traced, "forecasts": forecasts}, headers=timing.headers())
+
+
+def dataset_frames(
+    session: Session, body: ForecastRequest, model: Forecaster
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The dataset's recent history (with the model's covariates) and the future values: the
+    body's ``future`` when given, else the dataset's future rows."""
+    assert body.dataset is not None
+    spec = model.covariates
+    with field_of_store_errors("body.dataset"):
+        frame = read_frame(
+            session,
+            body.dataset,
+            body.unique_ids,
+            spec.columns,
+            last=model.min_history,
+            static=spec.static,
+        )
+    if not spec:
+        if body.future:
+            raise InvalidFieldError("body.future", "the model reads no covariate")
+        return frame, None
+    observed = frame["y"].notna()
+    history = frame.loc[observed].reset_index(drop=True)
+    if not spec.future:
+        if body.future:
+            raise InvalidFieldError("body.future", "the model reads no future-known covariate")
+        return history, None
+    if body.future is None:
+        stored = frame.loc[~observed, ["unique_id", "ds", *spec.future]]
+        return history, stored.reset_index(drop=True)
+    lasts = history.groupby("unique_id")["ds"].max()
+    unknown = sorted(set(body.future) - set(lasts.index))
+    if unknown:
+        raise InvalidFieldError("body.future", f"series {unknown[0]!r} is not forecast")
+    for uid, last in lasts.items():
+        given = body.future.get(str(uid), {})
+        check_future_values(str(uid), given, spec, last, model.freq, body.horizon)
+    values = {str(uid): body.future.get(str(uid), {}) for uid in lasts.index}
+    return history, future_frame(values, lasts.to_dict(), spec.future, model.freq)

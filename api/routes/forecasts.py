@@ -74,7 +74,7 @@ def replay(forecast_id: ForecastId, services: ServicesDep, session: SessionDep) 
             f"({record.artifact_sha256}) is no longer stored; this forecast cannot be replayed"
         )
         return problem(410, detail, instance=f"/v1/forecasts/{forecast_id}/replay")
-    again = model.predict(logged.history, horizon=record.horizon)
+    again = model.predict(logged.history, horizon=record.horizon, future=logged.future)
     identical, diff = compare(logged.prediction, again)
     fields = {
         "forecast_id": record.forecast_id,

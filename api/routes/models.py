@@ -181,6 +181,7 @@ def version_out(model: str, version: ModelVersion, aliases: list[str]) -> Versio
         promotion=version.promotion,
         description=version.description,
         tags=version.tags,
+        covariates=version.covariates,
         aliases=sorted(aliases),
         created_at=version.created_at,
     )

@@ -14,12 +14,31 @@ UniqueId = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL_PAT
 UNIQUE_ID_HELP = "The series' identifier (1-200 characters)."
 
 
+CovariateLabel = Annotated[str, Field(max_length=200, pattern=NO_NUL_PATTERN)]
+# A covariate cell: a number (booleans count as 0/1), a category label, or null (no value).
+CovariateCell = bool | FiniteFloat | CovariateLabel | None
+COVARIATE_HELP = (
+    "Covariates: every other key of a row is a column of the dataset, numeric (numbers, "
+    "booleans) or categorical (text); null leaves the cell empty."
+)
+
+
 class ObservationRow(Schema):
-    """One observation in long format (the pandas/Nixtla convention)."""
+    """One row in long format (the pandas/Nixtla convention); any further key is a covariate
+    column (``"promo": 1``, ``"region": "north"``)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    __pydantic_extra__: dict[str, CovariateCell] = Field(init=False)
 
     unique_id: UniqueId = Field(description=UNIQUE_ID_HELP)
     ds: Timestamp = Field(description=TIMESTAMP_HELP)
-    y: FiniteFloat = Field(description="The observed value (a finite number).")
+    y: FiniteFloat | None = Field(
+        default=None,
+        description=(
+            "The observed value (a finite number); null or left out in a future row (after "
+            "the series' last observation, holding covariate values only)."
+        ),
+    )
 
 
 class ObservationsIn(Schema):
@@ -33,7 +52,25 @@ class ObservationsIn(Schema):
                         {"unique_id": "store-1", "ds": "2024-01-01T00:00:00Z", "y": 12.5},
                         {"unique_id": "store-1", "ds": "2024-01-01T01:00:00Z", "y": 13.1},
                     ]
-                }
+                },
+                {
+                    "rows": [
+                        {
+                            "unique_id": "store-1",
+                            "ds": "2024-01-01T00:00:00Z",
+                            "y": 12.5,
+                            "promo": 0,
+                            "region": "north",
+                        },
+                        {
+                            "unique_id": "store-1",
+                            "ds": "2024-01-01T01:00:00Z",
+                            "y": None,
+                            "promo": 1,
+                            "region": "north",
+                        },
+                    ]
+                },
             ]
         }
     )
@@ -48,7 +85,22 @@ class IngestOut(Schema):
     rows: int = Field(description="Rows received.")
     series: int = Field(description="Distinct series in the request.")
     new_series: int = Field(description="Series that did not exist before.")
-    written: int = Field(description="Rows inserted or changed.")
+    written: int = Field(description="Observations inserted or changed.")
+    future_rows: int | None = Field(
+        default=None,
+        description="With covariates: rows with an empty y (future values, no observation).",
+    )
+    covariate_values: int | None = Field(
+        default=None, description="With covariates: covariate values inserted or changed."
+    )
+
+
+class ColumnOut(Schema):
+    """A covariate column of a dataset."""
+
+    name: str = Field(description="The column's name.")
+    kind: str = Field(description="numeric or categorical.")
+    categories: int = Field(default=0, description="Distinct labels of a categorical column.")
 
 
 class DatasetOut(Schema):
@@ -62,6 +114,11 @@ class DatasetOut(Schema):
     last_ds: datetime | None = Field(default=None, description="Latest timestamp.")
     freq: str | None = Field(
         default=None, description="Pandas frequency of the first series (single dataset only)."
+    )
+    columns: list[ColumnOut] = Field(
+        default_factory=list,
+        description="Covariate columns (every column beside unique_id, ds, y); single dataset "
+        "only.",
     )
 
 

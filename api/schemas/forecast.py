@@ -7,8 +7,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
-from api.schemas.common import TIMESTAMP_HELP, LaxTimestamp, Schema, timestamps_in_range
-from api.schemas.datasets import UNIQUE_ID_HELP, FiniteFloat, UniqueId
+from api.schemas.common import (
+    NO_NUL_PATTERN,
+    TIMESTAMP_HELP,
+    LaxTimestamp,
+    Schema,
+    timestamps_in_range,
+)
+from api.schemas.datasets import (
+    UNIQUE_ID_HELP,
+    CovariateCell,
+    CovariateLabel,
+    FiniteFloat,
+    UniqueId,
+)
 from api.schemas.models import MAX_HORIZON, Name
 from forecaster import ForecastConfig
 from models.names import REFERENCE_PATTERN_TEXT
@@ -18,8 +30,13 @@ MODEL_REF_PATTERN = REFERENCE_PATTERN_TEXT
 Quantile = Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
+ColumnName = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
+CovariateColumns = dict[ColumnName, list[CovariateCell]]
+
+
 class SeriesIn(Schema):
-    """One series' history: timestamps and values of equal length, oldest first."""
+    """One series' history: timestamps and values of equal length, oldest first; with a model
+    trained on covariates, their values too."""
 
     unique_id: UniqueId = Field(description=UNIQUE_ID_HELP)
     # The range is checked once per list (timestamps_in_range), not by a call per timestamp.
@@ -27,12 +44,45 @@ class SeriesIn(Schema):
         min_length=1, description=TIMESTAMP_HELP
     )
     y: list[FiniteFloat] = Field(min_length=1, description="Values, one per timestamp.")
+    covariates: CovariateColumns | None = Field(
+        default=None,
+        max_length=100,
+        description="Covariates over the history: column -> one value per ds (the model's "
+        "future-known and past-only columns; numbers, or labels for categorical ones).",
+    )
+    future: CovariateColumns | None = Field(
+        default=None,
+        max_length=100,
+        description="Future-known covariates over the horizon: column -> one value per "
+        "horizon step (the steps after the last ds, on the model's frequency).",
+    )
+    static: dict[ColumnName, bool | FiniteFloat | CovariateLabel] | None = Field(
+        default=None, max_length=100, description="Static covariates: column -> the series' value."
+    )
 
     @model_validator(mode="after")
     def _same_length(self) -> SeriesIn:
         if len(self.ds) != len(self.y):
             raise ValueError(f"ds has {len(self.ds)} values but y has {len(self.y)}")
+        for name, values in (self.covariates or {}).items():
+            if len(values) != len(self.ds):
+                raise ValueError(_count_reason(self, name, len(values)))
         return self
+
+    @property
+    def has_covariates(self) -> bool:
+        """Whether the series carries any covariate."""
+        return bool(self.covariates or self.future or self.static)
+
+
+def _count_reason(series: SeriesIn, name: str, count: int) -> str:
+    """Too few or too many history values of a covariate, naming the first bad timestamp."""
+    first = series.ds[min(count, len(series.ds) - 1)].isoformat()
+    what = f"no value at {first}" if count < len(series.ds) else f"a value beyond {first}"
+    return (
+        f"series {series.unique_id!r}, column {name!r}: {count} values for {len(series.ds)} "
+        f"timestamps ({what}); give one per ds"
+    )
 
 
 class ForecastRequest(Schema):
@@ -58,6 +108,27 @@ class ForecastRequest(Schema):
                         }
                     ],
                 },
+                {
+                    "model": "promo-demand@production",
+                    "horizon": 2,
+                    "series": [
+                        {
+                            "unique_id": "store-9",
+                            "ds": ["2026-03-01T00:00:00Z", "2026-03-01T01:00:00Z"],
+                            "y": [93.1, 95.4],
+                            "covariates": {"promo": [0, 0], "price": [2.5, 2.5]},
+                            "future": {"promo": [1, 0], "price": [1.99, 2.5]},
+                            "static": {"region": "north"},
+                        }
+                    ],
+                },
+                {
+                    "model": "promo-demand@production",
+                    "horizon": 2,
+                    "dataset": "demand",
+                    "unique_ids": ["store-1"],
+                    "future": {"store-1": {"promo": [1, 1], "price": [1.99, 1.99]}},
+                },
             ]
         }
     )
@@ -72,6 +143,12 @@ class ForecastRequest(Schema):
         default=None, min_length=1, max_length=100_000, description="Posted history."
     )
     dataset: Name | None = Field(default=None, description="Forecast from a stored dataset.")
+    future: dict[UniqueId, CovariateColumns] | None = Field(
+        default=None,
+        max_length=100_000,
+        description="With dataset alone: future-known covariates per series (unique_id -> "
+        "column -> one value per horizon step), used instead of the dataset's future rows.",
+    )
     unique_ids: list[UniqueId] | None = Field(
         default=None,
         min_length=1,
@@ -129,6 +206,8 @@ class ForecastRequest(Schema):
         self._check_instant_fields()
         if self.series is not None and len({s.unique_id for s in self.series}) != len(self.series):
             raise ValueError("series unique_id values must be distinct")
+        if self.future is not None and (self.dataset is None or self.series is not None):
+            raise ValueError("future applies to a dataset forecast; a posted series has its own")
         return self
 
     def _check_instant_fields(self) -> None:

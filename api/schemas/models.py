@@ -5,15 +5,82 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
-from api.schemas.common import Schema
+from api.schemas.common import NO_NUL_PATTERN, Schema
 from forecaster import ForecastConfig
-from models.job_specs import MAX_HORIZON, Name, PromoteSpec, Tags, TrainJobSpec
+from forecaster.covariates import CovariateSpec
+from models.job_specs import (
+    MAX_HORIZON,
+    CovariateColumns,
+    Name,
+    PromoteSpec,
+    Tags,
+    TrainJobSpec,
+)
 
 MAX_BACKTEST_WINDOWS = 20
 
 __all__ = ["MAX_HORIZON", "Name", "PromoteSpec", "TrainSpec"]
+
+
+ColumnName = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
+
+
+class CovariatesIn(Schema):
+    """Which columns of the dataset the model reads besides ``y``, and how. A column named
+    here must be in the dataset; the spec itself is checked by the core (no column twice,
+    ``categorical`` only among the others)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "future": ["promo", "price"],
+                    "past": ["temperature"],
+                    "static": ["region"],
+                    "categorical": ["region"],
+                }
+            ]
+        }
+    )
+
+    future: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Future-known columns (price, promotion, a weather forecast): known over "
+        "the history and the horizon; a forecast takes the horizon's values from the dataset's "
+        "future rows or from the request.",
+    )
+    past: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Past-only columns: observed up to the forecast origin.",
+    )
+    static: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Columns constant within each series (store, region, category).",
+    )
+    categorical: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Which of the columns above hold categories (learned embeddings); the "
+        "others are numeric. A column of text must be listed here.",
+    )
+
+    @model_validator(mode="after")
+    def _core_checks(self) -> CovariatesIn:
+        self.to_core()  # a ValueError names the problem (a 422 at body.covariates)
+        return self
+
+    def to_core(self) -> CovariateSpec:
+        """The core's spec."""
+        return CovariateSpec(**self.model_dump())
+
+    def to_job(self) -> CovariateColumns:
+        """The job spec's copy."""
+        return CovariateColumns(**self.model_dump())
 
 
 class TrainSpec(Schema):
@@ -27,7 +94,17 @@ class TrainSpec(Schema):
                     "horizon": 24,
                     "config": {"epochs": 15, "ensemble": 1},
                     "promote": {"alias": "production", "policy": "if_better", "metric": "mase"},
-                }
+                },
+                {
+                    "dataset": "demand",
+                    "horizon": 14,
+                    "covariates": {
+                        "future": ["promo", "price"],
+                        "static": ["region"],
+                        "categorical": ["region"],
+                    },
+                    "config": {"holidays": {"country": "DE", "subdiv": "BY"}},
+                },
             ]
         }
     )
@@ -43,6 +120,11 @@ class TrainSpec(Schema):
     config: ForecastConfig | None = Field(
         default=None, description="Hyperparameters of the core (defaults where left out)."
     )
+    covariates: CovariatesIn | None = Field(
+        default=None,
+        description="Dataset columns the model reads besides y: future-known, past-only and "
+        "static ones (none: the target and calendar alone, as before).",
+    )
     promote: PromoteSpec | None = Field(
         default=None, description="Move an alias to the new version (by a policy)."
     )
@@ -56,9 +138,11 @@ class TrainSpec(Schema):
     def to_job_spec(self) -> TrainJobSpec:
         """The job's typed spec (only the config fields the caller set)."""
         config = self.config.model_dump(mode="json", exclude_unset=True) if self.config else None
+        own = set(TrainJobSpec.model_fields) - {"config", "covariates"}
         return TrainJobSpec(
-            **{name: getattr(self, name) for name in TrainJobSpec.model_fields if name != "config"},
+            **{name: getattr(self, name) for name in own},
             config=config,
+            covariates=self.covariates.to_job() if self.covariates else None,
         )
 
 
@@ -180,6 +264,11 @@ class VersionOut(Schema):
     )
     description: str | None = Field(default=None, description="Free text.")
     tags: dict[str, Any] = Field(description="Key-value labels.")
+    covariates: dict[str, Any] | None = Field(
+        default=None,
+        description="The columns it reads besides y (future, past, static, categorical); "
+        "null: none. Holidays, if any, are in config.holidays.",
+    )
     aliases: list[str] = Field(default_factory=list, description="Aliases pointing at it.")
     created_at: datetime = Field(description="When it was registered.")
 

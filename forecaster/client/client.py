@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -71,14 +71,17 @@ class Client:
     def ingest(self, dataset: str, df: pd.DataFrame) -> dict[str, Any]:
         """Upsert a long ``unique_id, ds, y`` frame into ``dataset`` (Parquet, in chunks).
 
-        Returns what was stored: ``dataset, rows, series, new_series, written``.
+        Every other column is a covariate (numbers or text); rows with an empty ``y`` after a
+        series' last observation hold its future values. Returns what was stored: ``dataset,
+        rows, series, new_series, written`` (and ``future_rows, covariate_values``).
         """
         frame = frames.long_frame(df)
         totals = {"dataset": dataset, "rows": 0, "new_series": 0, "written": 0}
         for chunk in frames.row_chunks(frame, self.ingest_rows):
             for answer in self._ingest_chunk(dataset, chunk):
-                for key in ("rows", "new_series", "written"):
-                    totals[key] += answer[key]
+                for key in ("rows", "new_series", "written", "future_rows", "covariate_values"):
+                    if key in answer:
+                        totals[key] = totals.get(key, 0) + answer[key]
         return {**totals, "series": int(frame["unique_id"].astype(str).nunique())}
 
     def _ingest_chunk(self, dataset: str, chunk: pd.DataFrame) -> list[dict[str, Any]]:
@@ -109,17 +112,23 @@ class Client:
         horizon: int,
         config: Mapping[str, Any] | None = None,
         promote: Mapping[str, Any] | str | None = None,
+        covariates: Mapping[str, Sequence[str]] | None = None,
         **spec: Any,
     ) -> Job:
         """Queue a training job; ``.wait()`` on the answer returns the new version.
 
-        ``config`` takes ForecastConfig fields; ``promote`` an alias name (policy ``if_better``)
-        or ``{"alias", "policy", "metric", "min_improvement"}``. Other keyword arguments
-        (``freq``, ``unique_ids``, ``description``, ``tags``) go into the request as they are.
+        ``config`` takes ForecastConfig fields (``holidays={"country": "DE"}`` among them);
+        ``promote`` an alias name (policy ``if_better``) or ``{"alias", "policy", "metric",
+        "min_improvement"}``; ``covariates`` the dataset columns the model reads, by kind
+        (``{"future": [...], "past": [...], "static": [...], "categorical": [...]}``). Other
+        keyword arguments (``freq``, ``unique_ids``, ``description``, ``tags``) go into the
+        request as they are.
         """
         body: dict[str, Any] = {"dataset": dataset, "horizon": horizon, **spec}
         if config is not None:
             body["config"] = dict(config)
+        if covariates is not None:
+            body["covariates"] = {kind: list(names) for kind, names in covariates.items()}
         if promote is not None:
             body["promote"] = {"alias": promote} if isinstance(promote, str) else dict(promote)
         data = self.session.json("POST", f"/v1/models/{_segment(model)}/train", json=body)
@@ -163,15 +172,21 @@ class Client:
         dataset: str | None = None,
         horizon: int | None = None,
         quantiles: list[float] | None = None,
+        future: pd.DataFrame | None = None,
+        static: Sequence[str] = (),
         **options: Any,
     ) -> pd.DataFrame:
         """Forecast ``horizon`` steps after each series: ``unique_id, ds, mean, q0.1, ...``.
 
         The history is ``df`` (a long frame, sent in chunks of whole series) or the stored
-        ``dataset``. ``model`` is ``"name"``, ``"name@3"`` or ``"name@alias"``; without one the
-        service trains on ``df`` through a job (``config``, ``freq``, ``wait_seconds`` in
-        ``options``), and the client waits for it. ``frame.attrs["model"]`` names the version
-        (``attrs["job_id"]`` the job without a model);
+        ``dataset``. With a model trained on covariates, ``df``'s other columns are sent as
+        covariates (``static`` names the ones with one value per series) and the horizon's
+        future-known values come from ``future`` (``unique_id, ds`` and columns) or else from
+        ``df``'s rows with an empty ``y``; a dataset forecast takes the dataset's future rows
+        unless ``future`` is given. ``model`` is ``"name"``, ``"name@3"`` or ``"name@alias"``;
+        without one the service trains on ``df`` through a job (``config``, ``freq``,
+        ``wait_seconds`` in ``options``), and the client waits for it. ``frame.attrs["model"]``
+        names the version (``attrs["job_id"]`` the job without a model);
         ``frame.attrs["forecast_ids"]`` holds the ids the service logged them under, if it does.
         """
         if horizon is None:
@@ -181,6 +196,8 @@ class Client:
         body = {"model": model, "horizon": horizon, "quantiles": quantiles, **options}
         body = {k: v for k, v in body.items() if v is not None}
         if dataset is not None:
+            if future is not None:
+                body["future"] = frames.future_payload(future)
             answers = [self._forecast_request({**body, "dataset": dataset})]
         else:
             assert df is not None
@@ -188,7 +205,9 @@ class Client:
             points = self.forecast_points if model is not None else max(len(df), 1)
             chunks = frames.series_chunks(frames.long_frame(df), points)
             answers = [
-                self._forecast_request({**body, "series": frames.series_payload(chunk)})
+                self._forecast_request(
+                    {**body, "series": frames.series_payload(chunk, static, _part(future, chunk))}
+                )
                 for chunk in chunks
             ]
         result = records_frame([record for answer in answers for record in answer["forecasts"]])
@@ -251,6 +270,13 @@ class Client:
         path = f"/v1/models/{_segment(model)}/accuracy"
         result: dict[str, Any] = self.session.json("GET", path, params=query)
         return result
+
+
+def _part(future: pd.DataFrame | None, chunk: pd.DataFrame) -> pd.DataFrame | None:
+    """The rows of FUTURE for the series of CHUNK."""
+    if future is None:
+        return None
+    return future[future["unique_id"].astype(str).isin(chunk["unique_id"].astype(str))]
 
 
 def _segment(value: str) -> str:

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from forecaster.client.frames import (
+    future_payload,
     long_frame,
     parquet_bytes,
     row_chunks,
@@ -50,10 +51,13 @@ def test_row_chunks_cover_every_row_once() -> None:
 
 
 def test_parquet_keeps_types_and_values() -> None:
-    frame = long_frame(_frame({"a": 3, "b": 2}).assign(extra=1))
+    """Every column beside unique_id, ds, y is a covariate and travels, text and numbers."""
+    frame = long_frame(_frame({"a": 3, "b": 2}).assign(extra=1, region="north"))
     back = pq.read_table(io.BytesIO(parquet_bytes(frame))).to_pandas()
-    assert list(back.columns) == ["unique_id", "ds", "y"]
+    assert list(back.columns) == ["unique_id", "ds", "y", "extra", "region"]
     assert back["y"].tolist() == frame["y"].tolist()
+    assert back["extra"].tolist() == [1] * 5
+    assert back["region"].tolist() == ["north"] * 5
     assert (back["ds"].to_numpy() == frame["ds"].to_numpy()).all()
 
 
@@ -85,3 +89,26 @@ def test_records_frame_inverts_forecast_records() -> None:
     records = forecast_records(prediction)
     records[1]["quantiles"]["0.9"][1] = None  # NaN travels as JSON null
     pd.testing.assert_frame_equal(records_frame(records), prediction)
+
+
+def test_covariates_go_with_each_posted_series_and_future_rows_become_future_values() -> None:
+    ds = pd.date_range("2024-01-01", periods=4, freq="h")
+    frame = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": ds,
+            "y": [1.0, 2.0, None, None],
+            "promo": [0, 1, 1, 0],
+            "temp": [5.0, 6.0, None, None],
+            "region": "north",
+        }
+    )
+    (entry,) = series_payload(long_frame(frame), static=["region"])
+    assert entry["y"] == [1.0, 2.0]
+    assert entry["covariates"] == {"promo": [0.0, 1.0], "temp": [5.0, 6.0]}
+    assert entry["future"] == {"promo": [1.0, 0.0]}  # temp is past-only: no future values
+    assert entry["static"] == {"region": "north"}
+    future = pd.DataFrame({"unique_id": "a", "ds": ds[2:], "promo": [0, 0], "temp": 1.0})
+    (given,) = series_payload(long_frame(frame.iloc[:2]), ["region"], future)
+    assert given["future"] == {"promo": [0.0, 0.0], "temp": [1.0, 1.0]}
+    assert future_payload(future) == {"a": {"promo": [0.0, 0.0], "temp": [1.0, 1.0]}}
