@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import m4  # noqa: E402  (the M4 loader of bench/m4.py)
 from api_latency import free_port, wait_ready  # noqa: E402
+from sections import record  # noqa: E402
 
 from forecaster.baselines import seasonal_naive  # noqa: E402
 from forecaster.metrics import mase, smape  # noqa: E402
@@ -66,7 +66,7 @@ def main() -> None:
     text = render(rows, args.series)
     print(text)
     if not args.no_record:
-        record(text)
+        record(text, SECTION)
 
 
 def parse_args() -> argparse.Namespace:
@@ -255,17 +255,6 @@ def accuracy_table(rows: list[dict[str, Any]]) -> str:
             f"{scores['naive_smape'].mean():.2f} |"
         )
     return "\n".join(lines)
-
-
-def record(text: str) -> None:
-    """Replace (or add) this benchmark's section of BENCHMARKS.md, leaving the rest alone."""
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = f"{SECTION}\n\n{text.strip()}\n\n"
-    found = pattern.search(current)
-    updated = pattern.sub(lambda _: block, current) if found else current.rstrip() + "\n\n" + block
-    path.write_text(updated.rstrip() + "\n")
 
 
 if __name__ == "__main__":

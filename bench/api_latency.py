@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
@@ -40,6 +39,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from sections import record  # noqa: E402
 
 HORIZON = 48
 # What `forecaster serve --workers-inline 0` uses when nothing is configured (cli/runtime.py).
@@ -299,20 +300,6 @@ def verdicts(results: dict[int, dict[str, float]], bare: dict[int, tuple[float, 
             f"(target <= 2x): {met[overhead <= 2 * forward]}.",
         ]
     )
-
-
-def record(text: str, section: str = SECTION) -> None:
-    """Replace (or add) ``section`` of BENCHMARKS.md, leaving the rest alone."""
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = f"{section}\n\n{text.strip()}\n\n"
-    updated = (
-        pattern.sub(lambda _: block, current)
-        if pattern.search(current)
-        else (current.rstrip() + "\n\n" + block)
-    )
-    path.write_text(updated.rstrip() + "\n")
 
 
 def main() -> None:

@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from api_latency import free_port, record, synthetic, train_and_register, wait_ready  # noqa: E402
+from api_latency import free_port, synthetic, train_and_register, wait_ready  # noqa: E402
+from sections import record  # noqa: E402
 
 SECTION = "## API under load"
 POINTS = 200

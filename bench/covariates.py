@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from sections import record  # noqa: E402
 
 from forecaster import CovariateSpec, ForecastConfig, Forecaster, HolidaySpec  # noqa: E402
 from forecaster.baselines import seasonal_naive  # noqa: E402
@@ -192,17 +193,6 @@ def table(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def record(text: str) -> None:
-    """Replace (or add) this benchmark's section of BENCHMARKS.md, leaving the rest alone."""
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = f"{SECTION}\n\n{text.strip()}\n\n"
-    found = pattern.search(current)
-    updated = pattern.sub(lambda _: block, current) if found else current.rstrip() + "\n\n" + block
-    path.write_text(updated.rstrip() + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=320)
@@ -216,7 +206,7 @@ def main() -> None:
     text = table(run(args), args)
     print(text)
     if not args.no_record:
-        record(text)
+        record(text, SECTION)
 
 
 if __name__ == "__main__":
