@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -116,9 +117,18 @@ class HolidaySpec(BaseModel):
     subdiv: str | None = Field(
         default=None, description="A subdivision of the country (state, province), e.g. BY."
     )
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA time zone whose local dates count, e.g. Europe/Berlin: timestamps "
+        "without an offset are read as UTC and converted to it (the service stores UTC). "
+        "Null: the data's own time zone, or naive timestamps' dates as given.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> HolidaySpec:
+        if self.timezone is not None:
+            _check_timezone(self.timezone)
         supported = _supported_holidays()
         if self.country not in supported:
             raise ValueError(
@@ -132,6 +142,16 @@ class HolidaySpec(BaseModel):
                 f"unknown subdivision {self.subdiv!r} of {self.country!r} (known: {known})"
             )
         return self
+
+
+def _check_timezone(name: str) -> None:
+    """Refuse a name that is not an IANA time zone (ValueError, naming it)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'"
+        ) from exc
 
 
 @lru_cache(maxsize=1)

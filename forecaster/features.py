@@ -9,8 +9,9 @@ are computed here from the timestamps, for the history and the steps ahead alike
 Holiday features (``ForecastConfig.holidays``): whether the local date of a timestamp is a
 public holiday of the country (and subdivision) in the ``holidays`` package, and the days to
 the next and since the last one, clipped at HOLIDAY_REACH days and divided by it. The local
-date is the timestamp's date in the time zone the data was given in (DST-correct), or the
-naive timestamp's own date.
+date is the timestamp's date in ``HolidaySpec.timezone`` when it names one (the service stores
+UTC instants, so its users name their zone there), else in the time zone the data was given in
+(DST-correct), else the naive timestamp's own date.
 """
 
 from __future__ import annotations
@@ -258,8 +259,11 @@ def _stamps(first: pd.Timestamp, offset: pd.DateOffset, count: int) -> pd.Dateti
 
 def holiday_features(stamps: pd.DatetimeIndex, spec: HolidaySpec, tz: str | None) -> np.ndarray:
     """[len(stamps), 3]: is-holiday (0/1), days to the next and since the last holiday (clipped
-    at HOLIDAY_REACH, divided by it) of each timestamp's local date (see the module)."""
-    local = stamps.tz_localize("UTC").tz_convert(tz).tz_localize(None) if tz else stamps
+    at HOLIDAY_REACH, divided by it) of each timestamp's local date (see the module): in the
+    spec's ``timezone`` when it names one (``stamps`` are UTC then), else in ``tz``, the data's
+    own zone (``stamps`` are its UTC instants), else the naive stamps' dates as given."""
+    zone = spec.timezone or tz
+    local = stamps.tz_localize("UTC").tz_convert(zone).tz_localize(None) if zone else stamps
     days = local.to_numpy().astype("datetime64[D]")
     unique, inverse = np.unique(days, return_inverse=True)
     years = pd.DatetimeIndex(unique).year

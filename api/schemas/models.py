@@ -103,7 +103,9 @@ class TrainSpec(Schema):
                         "static": ["region"],
                         "categorical": ["region"],
                     },
-                    "config": {"holidays": {"country": "DE", "subdiv": "BY"}},
+                    "config": {
+                        "holidays": {"country": "DE", "subdiv": "BY", "timezone": "Europe/Berlin"}
+                    },
                 },
             ]
         }

@@ -401,6 +401,26 @@ def test_a_train_spec_the_dataset_cannot_serve_is_a_422(
     assert client.get("/v1/jobs?model=never-trained").json()["items"] == []
 
 
+@pytest.mark.parametrize(
+    ("holidays", "words"),
+    [
+        ({"country": "XX"}, ["unknown holiday country 'XX'"]),
+        ({"country": "DE", "subdiv": "ZZ"}, ["unknown subdivision 'ZZ'"]),
+        ({"country": "DE", "timezone": "Europe/Nowhere"}, ["unknown time zone 'Europe/Nowhere'"]),
+    ],
+)
+def test_a_holiday_calendar_the_service_does_not_know_is_a_422(
+    served_model: tuple[TestClient, str, str], holidays: dict[str, str], words: list[str]
+) -> None:
+    client, _, dataset = served_model
+    body = {"dataset": dataset, "horizon": HORIZON, "config": {"holidays": holidays}}
+    error = _refused(client.post("/v1/models/never-trained/train", json=body))
+    assert error["field"].startswith("body.config.holidays")
+    for word in words:
+        assert word in error["reason"]
+    assert client.get("/v1/jobs?model=never-trained").json()["items"] == []
+
+
 def test_missing_history_values_and_changing_statics_are_422s(
     any_client: TestClient, unique_name: Callable[[str], str]
 ) -> None:

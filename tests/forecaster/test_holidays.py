@@ -69,6 +69,36 @@ def test_local_midnight_is_the_holiday_not_the_utc_date() -> None:
     assert naive[:, 0].tolist() == [0.0, 0.0, 1.0]
 
 
+def test_a_named_time_zone_reads_naive_stamps_as_utc_and_matches_the_aware_input() -> None:
+    frame = berlin_hours("2024-03-27 00:00", "2024-04-03 23:00")
+    as_utc = frame.assign(ds=frame["ds"].dt.tz_convert("UTC").dt.tz_localize(None))
+    panel = prepare(as_utc)  # naive UTC stamps, as the service stores them
+    assert panel.tz is None
+    zoned = BRANDENBURG.model_copy(update={"timezone": "Europe/Berlin"})
+    features = fit_features(panel, CovariateSpec(), zoned)
+    assert features is not None
+    encoded = pad(panel, "none", 0, features).covariates
+    assert encoded is not None
+    flags, to_next, since = _expected(frame["ds"])
+    np.testing.assert_array_equal(encoded.real[0].numpy()[:, 0], flags)
+    got = encoded.real[0].numpy()
+    np.testing.assert_allclose(got[:, 1], np.minimum(to_next, HOLIDAY_REACH) / HOLIDAY_REACH)
+    np.testing.assert_allclose(got[:, 2], np.minimum(since, HOLIDAY_REACH) / HOLIDAY_REACH)
+    # Without the zone the same naive stamps count by their UTC dates: Good Friday's edges (1 h
+    # each side, winter time) and the Easter Sunday-Monday block's (1 h before, 2 h after:
+    # summer time) land on the wrong day.
+    plain = fit_features(panel, CovariateSpec(), BRANDENBURG)
+    assert plain is not None
+    utc_flags = pad(panel, "none", 0, plain).covariates
+    assert utc_flags is not None
+    assert (utc_flags.real[0].numpy()[:, 0] != flags).sum() == 5
+
+
+def test_an_unknown_time_zone_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Europe/Nowhere'"):
+        HolidaySpec(country="DE", timezone="Europe/Nowhere")
+
+
 def test_horizon_features_need_nothing_from_the_user(tmp_path: Path) -> None:
     frame = berlin_hours("2024-03-01 00:00", "2024-03-29 04:00")  # ends on Good Friday
     config = TINY.model_copy(update={"holidays": BRANDENBURG})
