@@ -201,7 +201,7 @@ class Forecaster:
         out = self.calibration.apply(raw, spec.levels)
         weight = self.config.baseline_weight
         # The baseline reads what the network reads (the lookback), as the API passes no more.
-        window = panel.tail(spec.lookback).values
+        window = tuple(v[-spec.lookback :] for v in panel.values)  # views: no Panel, no copy
         return shrink_to_baseline(out, window, spec.season, spec.levels, weight)
 
     def backtest(self, df: pd.DataFrame, n_windows: int | None = None) -> dict[str, Any]:
