@@ -177,6 +177,10 @@ class _Average:
 
     def __init__(self, nets: list[QuantileRNN]) -> None:
         self.nets = [copy.deepcopy(net) for net in nets]
+        for net in self.nets:
+            # A deep copy puts each cuDNN weight in its own allocation; without one contiguous
+            # chunk every CUDA forward would compact them again (and warn).
+            net.encoder.flatten_parameters()
         self.updates = 0
 
     @torch.no_grad()
