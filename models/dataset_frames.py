@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from models import covariate_io
 from models.covariates import ColumnInfo, column_infos, columns_of, decode
-from models.datasets import _series_ids, _subset, get_dataset, read_observations
+from models.datasets import get_dataset, read_observations, series_ids
 from models.errors import InvalidInput
 from models.tables import CovariateValue, Observation, Series
 
@@ -50,9 +50,7 @@ def read_frame(
     if unknown:
         have = ", ".join(infos) or "none"
         raise InvalidInput(f"the dataset has no column {unknown[0]!r} (its covariates: {have})")
-    ids = _series_ids(session, dataset_id)
-    if unique_ids is not None:
-        ids = _subset(ids, unique_ids)
+    ids = series_ids(session, dataset_id, unique_ids)
     start = history["ds"].min() if last is not None and len(history) else None
     wide = _covariates(session, ids, [infos[name] for name in columns], start, dataset_id)
     return _join(history, wide, list(columns), static)

@@ -266,9 +266,7 @@ def read_observations(
     if last is not None and last < 1:
         raise InvalidInput("last must be at least 1")
     dataset_id = get_dataset(session, dataset).id
-    ids = _series_ids(session, dataset_id)
-    if unique_ids is not None:
-        ids = _subset(ids, unique_ids)
+    ids = series_ids(session, dataset_id, unique_ids)
     names = sorted(ids)
     id_array = np.array([ids[name] for name in names], dtype=np.int64)
     series_id, ts_us, value = observation_io.read(
@@ -283,9 +281,7 @@ def series_spans(
     """Per series of DATASET (or of UNIQUE_IDS): ``points``, ``first`` and ``last`` timestamps
     (tz-naive UTC), from one grouped query; series without observations are left out."""
     dataset_id = get_dataset(session, dataset).id
-    ids = _series_ids(session, dataset_id)
-    if unique_ids is not None:
-        ids = _subset(ids, unique_ids)
+    ids = series_ids(session, dataset_id, unique_ids)
     names = {series_id: name for name, series_id in ids.items()}
     stats = series_stats(session, list(names))
     frame = pd.DataFrame(
@@ -316,13 +312,6 @@ def series_stats(
         .group_by(Observation.series_id)
     )
     return {int(sid): (int(count), first, last) for sid, count, first, last in rows}
-
-
-def _subset(ids: dict[str, int], unique_ids: Sequence[str]) -> dict[str, int]:
-    missing = sorted(set(unique_ids) - ids.keys())
-    if missing:
-        raise NotFound(f"series not in the dataset: {missing[:5]}")
-    return {name: ids[name] for name in set(unique_ids)}
 
 
 def _long_frame(
@@ -464,17 +453,27 @@ def _ensure_series(
     session: Session, dataset_id: int, names: list[str]
 ) -> tuple[dict[str, int], set[int]]:
     """Ids of every series of the dataset, and the ids of those this call created."""
-    existing = _series_ids(session, dataset_id)
+    existing = series_ids(session, dataset_id)
     missing = [{"dataset_id": dataset_id, "unique_id": n} for n in names if n not in existing]
     if not missing:
         return existing, set()
     stmt = insert_for(session, Series).on_conflict_do_nothing().returning(Series.id)
     created = {int(row[0]) for row in session.connection().execute(stmt, missing)}
-    return _series_ids(session, dataset_id), created
+    return series_ids(session, dataset_id), created
 
 
-def _series_ids(session: Session, dataset_id: int) -> dict[str, int]:
+def series_ids(
+    session: Session, dataset_id: int, unique_ids: Sequence[str] | None = None
+) -> dict[str, int]:
+    """{unique_id: series id} of the dataset, or of only UNIQUE_IDS (NotFound names the first
+    few that the dataset does not have)."""
     rows = session.execute(
         select(Series.unique_id, Series.id).where(Series.dataset_id == dataset_id)
     )
-    return {str(unique_id): int(series_id) for unique_id, series_id in rows}
+    ids = {str(unique_id): int(series_id) for unique_id, series_id in rows}
+    if unique_ids is None:
+        return ids
+    missing = sorted(set(unique_ids) - ids.keys())
+    if missing:
+        raise NotFound(f"series not in the dataset: {missing[:5]}")
+    return {name: ids[name] for name in set(unique_ids)}
