@@ -1,9 +1,11 @@
 """Memory at scale: peak RSS of ``Forecaster.fit`` and ``predict`` on many long series.
 
-Usage: python bench/scale.py [--series 20000] [--points 500] [--budget 10] [--no-record]
+Usage: python bench/scale.py [--series 20000] [--points 500] [--budget 10] [--shuffled]
+       [--no-record]
 
 It builds a long frame of ``series x points`` hourly observations (string ids, datetime64 ds,
-float64 y, as a user's frame usually is), then fits the default configuration with a short
+float64 y, as a user's frame usually is; ``--shuffled``: its rows in random order, so
+``fit`` takes the sorting path), then fits the default configuration with a short
 time budget (memory does not grow with training time: the windows are sampled per step) and
 predicts. A thread samples the resident set size every 10 ms (``/proc/self/statm``; psutil
 where there is no /proc), so the peak of each phase is seen separately; ``ru_maxrss`` checks
@@ -17,7 +19,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import resource
 import sys
 import threading
@@ -31,6 +32,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import sections  # noqa: E402  (bench/sections.py)
 
 from forecaster import ForecastConfig, Forecaster  # noqa: E402
 
@@ -69,24 +72,27 @@ class PeakMeter:
         return result, before, max(self.peak, rss_bytes())
 
 
-def make_frame(series: int, points: int, seed: int = 0) -> pd.DataFrame:
-    """Daily-seasonal hourly series with noise: ``series * points`` rows."""
+def make_frame(series: int, points: int, seed: int = 0, shuffled: bool = False) -> pd.DataFrame:
+    """Daily-seasonal hourly series with noise: ``series * points`` rows (in random order when
+    ``shuffled``)."""
     rng = np.random.default_rng(seed)
     ids = np.array([f"series_{i:06d}" for i in range(series)], dtype=object)
     stamps = pd.date_range("2024-01-01", periods=points, freq="h").to_numpy()
     t = np.arange(points)
     level = rng.uniform(10, 100, series)[:, None]
     y = level * (1 + 0.3 * np.sin(2 * np.pi * t / 24))[None, :] + rng.normal(0, 1, (series, points))
-    return pd.DataFrame(
-        {"unique_id": np.repeat(ids, points), "ds": np.tile(stamps, series), "y": y.reshape(-1)}
-    )
+    rows = {"unique_id": np.repeat(ids, points), "ds": np.tile(stamps, series), "y": y.reshape(-1)}
+    if shuffled:
+        order = rng.permutation(series * points)
+        rows = {name: column[order] for name, column in rows.items()}
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
     args = parse_args()
     meter = PeakMeter()
     imported = rss_bytes()
-    frame = make_frame(args.series, args.points)
+    frame = make_frame(args.series, args.points, shuffled=args.shuffled)
     observations = len(frame)
     with_frame = rss_bytes()
     config = ForecastConfig(time_budget_s=args.budget)
@@ -96,6 +102,7 @@ def main() -> None:
     forecast, before_predict, predict_peak = meter.measure(model.predict)
     results = {
         "series": args.series,
+        "shuffled": args.shuffled,
         "points": args.points,
         "observations": observations,
         "frame_deep_mb": frame.memory_usage(deep=True).sum() / 1e6,
@@ -117,13 +124,12 @@ def main() -> None:
 
 def record(r: dict[str, Any], command: str) -> None:
     """Write (or replace) this benchmark's section of BENCHMARKS.md."""
+    order = "rows in random order" if r["shuffled"] else "rows sorted by series and time"
     lines = [
-        SECTION,
-        "",
         f"Recorded {dt.date.today().isoformat()} on {platform.machine()} ({os.cpu_count()} CPUs), "
         f"`{command}`: {r['series']:,} hourly series x {r['points']} points = "
-        f"{r['observations']:,} observations; the frame is {r['frame_deep_mb']:.0f} MB by "
-        "pandas' deep count (string ids counted per row).",
+        f"{r['observations']:,} observations ({order}); the frame is "
+        f"{r['frame_deep_mb']:.0f} MB by pandas' deep count.",
         "",
         "| phase | resident set (MB) | bytes per observation |",
         "|---|---|---|",
@@ -144,12 +150,7 @@ def record(r: dict[str, Any], command: str) -> None:
         "contention (memory figures do not depend on it).",
         "",
     ]
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = "\n".join(lines) + "\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    path.write_text(text)
+    sections.record("\n".join(lines), SECTION)
 
 
 def parse_args() -> argparse.Namespace:
@@ -159,6 +160,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--points", type=int, default=500)
     parser.add_argument("--horizon", type=int, default=24)
     parser.add_argument("--budget", type=float, default=10.0, help="fit's time budget (s)")
+    parser.add_argument("--shuffled", action="store_true", help="rows in random order")
     parser.add_argument("--no-record", action="store_true", help="leave BENCHMARKS.md alone")
     return parser.parse_args()
 

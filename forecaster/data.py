@@ -22,7 +22,12 @@ from forecaster.covariates import (
     shown,
 )
 from forecaster.errors import CovariateError, InvalidDataError
-from forecaster.frames import sort_without_repeats, validate_long_frame, validate_with_future
+from forecaster.frames import (
+    series_codes,
+    sort_without_repeats,
+    validate_long_frame,
+    validate_with_future,
+)
 
 FillPolicy = Literal["interpolate", "ffill", "zero", "error"]
 
@@ -230,9 +235,9 @@ def _regular_fast_path(frame: pd.DataFrame, freq: str | None) -> Panel | None:
     """The common case without a Python loop per series: a fixed step (minutes to days) and
     no gaps. Returns None for anything else (gaps, calendar frequencies, errors to report),
     which the per-series path then handles."""
-    ids = frame["unique_id"].to_numpy()
+    codes, names = series_codes(frame["unique_id"])
     ds = frame["ds"].to_numpy("datetime64[ns]").view("int64")
-    first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])  # first row of each series
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])  # first row of each series
     inside = np.ones(len(ds) - 1, dtype=bool)
     inside[first[1:] - 1] = False  # steps between two series are not steps
     if not inside.any() or np.diff(first, append=len(ds)).max() < 3:
@@ -247,7 +252,8 @@ def _regular_fast_path(frame: pd.DataFrame, freq: str | None) -> Panel | None:
     if isinstance(offset, pd.offsets.Week) and len(set(starts.day_of_week)) > 1:
         return None
     values = tuple(np.split(frame["y"].to_numpy(dtype=np.float64), first[1:]))
-    return Panel(tuple(str(u) for u in ids[first]), values, tuple(starts), offset.freqstr)
+    ids = tuple(str(u) for u in names[codes[first]])
+    return Panel(ids, values, tuple(starts), offset.freqstr)
 
 
 def _fixed_step_offset(

@@ -80,3 +80,20 @@ def test_rows_are_counted_by_position_whatever_the_index() -> None:
     with pytest.raises(InvalidFrameError) as info:
         validate_long_frame(frame)
     assert (info.value.row, info.value.series) == (3, "a")
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_rows_sort_by_id_as_python_sorts_text_then_by_time(dtype: object) -> None:
+    # Ids whose code-point order differs from their case-folded or length order; rows shuffled.
+    ids = ["b", "B", "ä", "a10", "a9", "Z", "é"]
+    stamps = pd.date_range("2024-01-01", periods=3, freq="h")
+    rows = [(uid, ts, float(i)) for i, (uid, ts) in enumerate((u, t) for u in ids for t in stamps)]
+    order = np.random.default_rng(0).permutation(len(rows))
+    frame = pd.DataFrame([rows[i] for i in order], columns=["unique_id", "ds", "y"])
+    frame["unique_id"] = frame["unique_id"].astype(dtype)
+    out = sort_without_repeats(validate_long_frame(frame))
+    expected = sorted(rows, key=lambda row: (row[0], row[1]))
+    assert list(out["unique_id"]) == [row[0] for row in expected]
+    assert list(out["ds"]) == [row[1] for row in expected]
+    assert list(out["y"]) == [row[2] for row in expected]
+    assert list(out.index) == list(range(len(rows)))
