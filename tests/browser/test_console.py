@@ -19,6 +19,7 @@ from tests.browser.conftest import Served, Watched, watch
 
 pytestmark = pytest.mark.slow
 HORIZON = 12
+TERMINAL = {"succeeded", "failed", "cancelled"}
 # Tiny and bounded by time, not epochs: many quick epochs for several seconds, so the page can
 # be seen updating while the job runs.
 TRAIN_CONFIG = (
@@ -182,6 +183,7 @@ def fan_chart(page: Page) -> dict[str, Any]:
 
 def promote(page: Page, service: Served) -> None:
     page.goto(f"{service.url}/#/models?name=demand&version=1")
+    expect(page.locator(".card", has_text="Covariates")).to_contain_text("none: it reads y alone")
     page.fill("#promote-alias", "production")
     page.click("#promote")
     expect(page.locator("table.aliases")).to_contain_text("production")
@@ -238,6 +240,42 @@ def schedule_and_cancel(
     page.click("#cancel-job")
     expect(page.locator(".badge.cancelled")).to_be_visible(timeout=60_000)
     assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "cancelled"
+    assert_clean(watched)
+
+
+def test_a_version_shows_the_covariates_it_reads(
+    browser: Browser, service: Served, tmp_path: Path
+) -> None:
+    frame = pd.read_csv(demand_csv(tmp_path / "promo.csv", series=2, points=24 * 10))
+    frame["promo"] = (np.arange(len(frame)) % 24 == 18).astype(int)
+    frame["region"] = frame["unique_id"].map({"store-0": "north", "store-1": "south"})
+    covariates = {"past": ["promo"], "static": ["region"], "categorical": ["region"]}
+    config = {"hidden_size": 4, "lookback": 24, "ensemble": 1, "epochs": 2}
+    with httpx.Client(base_url=service.url, timeout=30) as client:
+        client.put(
+            "/v1/datasets/promos/observations",
+            content=frame.to_csv(index=False).encode(),
+            headers={"content-type": "text/csv"},
+        ).raise_for_status()
+        body = {"dataset": "promos", "horizon": 6, "covariates": covariates, "config": config}
+        answer = client.post("/v1/models/promoted/train", json=body)
+        assert answer.status_code == 202, answer.text
+        job = answer.json()
+        deadline = time.monotonic() + 120
+        while client.get(f"/v1/jobs/{job['id']}").json()["status"] not in TERMINAL:
+            assert time.monotonic() < deadline, service.output()
+            time.sleep(0.25)
+        assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "succeeded"
+    watched = watch(browser, service.url)
+    page = watched.page
+    page.goto(f"{service.url}/#/models?name=promoted&version=1")
+    card = page.locator(".card", has_text="Covariates")
+    expect(card).to_contain_text("past")
+    expect(card).to_contain_text("promo")
+    expect(card).to_contain_text("static")
+    expect(card).to_contain_text("categorical")
+    expect(card).to_contain_text("region")
+    expect(card).not_to_contain_text("future")  # a role without columns is left out
     assert_clean(watched)
 
 

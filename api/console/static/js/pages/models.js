@@ -1,4 +1,4 @@
-// Models and versions: aliases, each version's backtest against seasonal naive, its config, data,
+// Models and versions: aliases, each version's backtest against seasonal naive, its covariates, config, data,
 // training, and promotion decision; promote, roll back and archive from the page.
 import { api, allPages, enc } from "../api.js";
 import { h, clear, table, card, facts, fmtNum, fmtPct, fmtDate, fmtSeconds, badge, action, notAvailable, params, link } from "../ui.js";
@@ -104,8 +104,16 @@ function versionView(name, v, refresh) {
         ["artifact", h("code", {}, `${v.artifact_sha256.slice(0, 12)}… (${fmtNum(v.artifact_size / 1024, 1)} KiB)`)],
         ["libraries", Object.entries(v.library_versions || {}).map(([k, x]) => `${k} ${x}`).join(", ")],
       ])),
+      card("Covariates", covariatesView(v.covariates)),
       card("Data summary", valueFacts(v.data_summary)),
       card("Config", valueFacts(v.config))));
+}
+
+/** The columns a version reads besides y, by role; a version without any says so. */
+function covariatesView(covariates) {
+  const roles = Object.entries(covariates || {}).filter(([, names]) => names && names.length);
+  if (!roles.length) return h("p", { class: "muted" }, "none: it reads y alone");
+  return facts(roles.map(([role, names]) => [role, names.join(", ")]));
 }
 
 function backtestView(v) {
