@@ -79,7 +79,7 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
     name, _ = registry.parse_reference(body.model)
     with services.session_factory() as session:  # closed without commit: read-only
         with field_of_store_errors("body.model"):
-            version = registry.resolve_reference(session, body.model)
+            version = registry.resolve_served(session, body.model)
         sha256, number, trained_horizon = (
             version.artifact_sha256,
             version.version,
