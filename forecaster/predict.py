@@ -83,7 +83,7 @@ def _forecast_chunk(
 
 
 def _evaluating(net: QuantileRNN) -> QuantileRNN:
-    """NET in eval mode; ``eval()`` walks every submodule (~0.1 ms a member), so only when needed."""
+    """NET in eval mode; ``eval()`` walks every submodule (~0.1 ms a member): only when needed."""
     return net.eval() if net.training else net
 
 

@@ -9,7 +9,7 @@ computes ``max(version) + 1``, and ``unique(model_id, version)`` backs that up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar, Unpack
+from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
@@ -20,9 +20,8 @@ from models.names import validate_alias, validate_name
 from models.pagination import DEFAULT_LIMIT, Page, paginate
 from models.tables import ModelAlias, ModelVersion, RegisteredModel, VersionStatus
 
-Query = TypeVar(
-    "Query", bound=Select[Unpack[tuple[Any, ...]]]
-)  # a select of versions (entities or columns)
+# A select of versions (whole rows or some columns), refined by the query builders below.
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 # Columns a caller may set on a new version (the registry owns id, model_id, version, created_at).
 VERSION_FIELDS = frozenset(

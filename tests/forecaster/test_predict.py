@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import forecaster.predict
 from forecaster import Forecaster
 from forecaster.data import Panel
-import forecaster.predict
 from forecaster.predict import MIN_ROWS
 from tests.forecaster.conftest import seasonal_frame
 
