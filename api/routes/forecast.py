@@ -32,6 +32,7 @@ from api.schemas.jobs import JobOut
 from forecaster import Forecaster
 from models import registry
 from models.dataset_frames import read_frame
+from models.db import read_session
 
 router = APIRouter(tags=["forecast"])
 
@@ -78,7 +79,7 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
     (provenance fields, and the forecast queued for the log's background writer)."""
     assert body.model is not None
     name, _ = registry.parse_reference(body.model)
-    with services.session_factory() as session:  # closed without commit: read-only
+    with read_session(services.session_factory) as session:
         with field_of_store_errors("body.model"):
             version = registry.resolve_served(session, body.model)
         model = services.model_cache.get(version.artifact_sha256)
