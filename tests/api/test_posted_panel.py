@@ -71,6 +71,7 @@ def _declined() -> list[list[dict[str, Any]]]:
         _with(payload, 0, ds=ds[:10] + ds[11:], y=y[:10] + y[11:]),  # a gap: filled or refused
         _with(payload, 0, ds=[*ds[:-1], ds[-2]]),  # a repeated timestamp
         _with(payload, 0, ds=[d + "+02:00" for d in ds]),  # tz-aware: converted by the full path
+        _with(payload, 0, ds=[*ds[:-1], ds[-1] + "Z"]),  # naive and aware mixed
         [payload[1], payload[0]],  # ids out of order: the full path sorts them
         _with(payload, 0, ds=ds[-5:], y=y[-5:]),  # too short: the full path words the error
         _with(payload, 0, covariates={"promo": [0.0] * len(ds)}),  # covariates: full path
