@@ -115,14 +115,14 @@ def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None
         on_lookup=lambda hit: metrics.model_cache.labels(result="hit" if hit else "miss").inc(),
     )
     metrics.registry.register(LiveAccuracyCollector(factory, settings))
-    forecast_log = ForecastLog(factory, settings)
-    scorer = LiveScorer(factory, forecast_log)
     batcher = MicroBatcher(
         settings.batch_wait_ms / 1000,
         settings.batch_max_series,
         on_batch=metrics.observe_batch,
         slots=settings.api_compute_slots,
     )
+    forecast_log = ForecastLog(factory, settings, gate=batcher.background_slot)
+    scorer = LiveScorer(factory, forecast_log)
     return Services(
         settings, engine, factory, cache, metrics, at_head, forecast_log, scorer, batcher
     )

@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -134,6 +134,11 @@ class MicroBatcher:
         finally:
             self._holder.since = None
             self._set_preparing(False)
+
+    def background_slot(self) -> AbstractContextManager[None]:
+        """A slot for background work of the process (the forecast log's encoding), queued
+        behind the requests that arrived before it."""
+        return self._slot_held()
 
     @contextmanager
     def _slot_held(self) -> Iterator[None]:
