@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.accuracy_metrics import LiveAccuracyCollector
-from api.auth import require_api_key
+from api.auth import api_key_guard
 from api.batching import MicroBatcher
 from api.console import install_console
 from api.deps import ReadinessCheck, Services
@@ -98,7 +98,7 @@ def create_app(
 
 
 def _v1_router() -> APIRouter:
-    guards = [Depends(require_api_key), Depends(require_media_type)]  # 401 before 415
+    guards = [Depends(api_key_guard), Depends(require_media_type)]  # 401 before 415
     v1 = APIRouter(prefix="/v1", dependencies=guards)
     routers = (datasets_router, series_router, models_router, jobs_router, schedules_router)
     for router in (*routers, forecast_router, forecasts_router, accuracy_router):
