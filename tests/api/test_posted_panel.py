@@ -66,7 +66,7 @@ def _with(payload: list[dict[str, Any]], index: int, **changes: Any) -> list[dic
 def _declined() -> list[list[dict[str, Any]]]:
     payload = _payload([96, 96])
     first = payload[0]
-    ds, y = list(first["ds"]), list(first["y"])  # type: ignore[call-overload]
+    ds, y = list(first["ds"]), list(first["y"])
     return [
         _with(payload, 0, ds=ds[:10] + ds[11:], y=y[:10] + y[11:]),  # a gap: filled or refused
         _with(payload, 0, ds=[*ds[:-1], ds[-2]]),  # a repeated timestamp
