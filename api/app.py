@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.accuracy_metrics import LiveAccuracyCollector
-from api.auth import require_api_key
+from api.auth import api_key_guard
 from api.batching import MicroBatcher
 from api.console import install_console
 from api.deps import ReadinessCheck, Services
@@ -98,7 +98,7 @@ def create_app(
 
 
 def _v1_router() -> APIRouter:
-    guards = [Depends(require_api_key), Depends(require_media_type)]  # 401 before 415
+    guards = [Depends(api_key_guard), Depends(require_media_type)]  # 401 before 415
     v1 = APIRouter(prefix="/v1", dependencies=guards)
     routers = (datasets_router, series_router, models_router, jobs_router, schedules_router)
     for router in (*routers, forecast_router, forecasts_router, accuracy_router):
@@ -115,14 +115,14 @@ def _services(settings: Settings, engine: Engine, at_head: ReadinessCheck | None
         on_lookup=lambda hit: metrics.model_cache.labels(result="hit" if hit else "miss").inc(),
     )
     metrics.registry.register(LiveAccuracyCollector(factory, settings))
-    forecast_log = ForecastLog(factory, settings)
-    scorer = LiveScorer(factory, forecast_log)
     batcher = MicroBatcher(
         settings.batch_wait_ms / 1000,
         settings.batch_max_series,
         on_batch=metrics.observe_batch,
         slots=settings.api_compute_slots,
     )
+    forecast_log = ForecastLog(factory, settings, gate=batcher.background_slot)
+    scorer = LiveScorer(factory, forecast_log)
     return Services(
         settings, engine, factory, cache, metrics, at_head, forecast_log, scorer, batcher
     )

@@ -16,7 +16,8 @@ a forecast's CPU work (parsing, preparing, the forward pass, building the answer
 is hundreds of small torch operations, each releasing the GIL and taking it back; with other
 threads busy in Python each take-back waits for the interpreter's switch interval, which made a
 loaded process's forward pass about 10 times slower than alone. Waiting for a batch gives the slot
-up, so requests keep joining while a pass runs.
+up, so requests keep joining while a pass runs. Slots go to the oldest request first
+(``api.compute_slots``): a batch's members finish before newer requests start.
 
 Answers do not change: every request is validated and prepared on its own before it joins, and
 the core's forward is per-series independent bit for bit (``forecaster.predict.ROW_MULTIPLE``). A
@@ -28,12 +29,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from api.compute_slots import FairSlots
 from api.forecasting import require_horizon
 from forecaster import Forecaster
 from forecaster.data import Panel, concat_panels
@@ -108,8 +110,8 @@ class MicroBatcher:
         self.wait_s = wait_s
         self.max_series = max_series
         self._on_batch = on_batch
-        self._slots = threading.Semaphore(slots)
-        self._holder = threading.local()  # whether this thread holds a slot, is preparing
+        self._slots = FairSlots(slots)
+        self._holder = threading.local()  # whether this thread holds a slot, is preparing, since
         self._preparing = 0  # requests in slot() that have not reached forecast() yet
         self._lock = threading.Lock()
         self._open: dict[str, _Batch] = {}
@@ -119,17 +121,33 @@ class MicroBatcher:
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one of the process's compute slots for the block (``forecast`` lends it out
-        while it waits for its batch)."""
+        while it waits for its batch). Slots go to the oldest request first."""
         self._set_preparing(True)
+        self._holder.since = time.perf_counter()
         try:
-            with self._slots:
+            with self._slot_held():
                 self._holder.held = True
                 try:
                     yield
                 finally:
                     self._holder.held = False
         finally:
+            self._holder.since = None
             self._set_preparing(False)
+
+    def background_slot(self) -> AbstractContextManager[None]:
+        """A slot for background work of the process (the forecast log's encoding), queued
+        behind the requests that arrived before it."""
+        return self._slot_held()
+
+    @contextmanager
+    def _slot_held(self) -> Iterator[None]:
+        """A slot for the block, queued by this thread's request arrival (now, if none)."""
+        self._slots.acquire(getattr(self._holder, "since", None) or time.perf_counter())
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def _set_preparing(self, preparing: bool) -> None:
         """Count this thread among the requests being prepared (they may join a batch soon)."""
@@ -149,7 +167,7 @@ class MicroBatcher:
             yield
         finally:
             if held:
-                self._slots.acquire()
+                self._slots.acquire(self._holder.since)
 
     def forecast(self, key: str, model: Forecaster, panel: Panel) -> tuple[np.ndarray, BatchTiming]:
         """Quantile forecasts [series, trained horizon, levels] of ``panel``'s series."""
@@ -198,7 +216,7 @@ class MicroBatcher:
         try:
             self._await_company(key, batch)
             # The batch keeps filling while an earlier pass runs and while it waits for a slot.
-            with self._running_lock(key), self._slots:
+            with self._running_lock(key), self._slot_held():
                 with self._lock:
                     self._close(key, batch)
                 batch.started = time.perf_counter()
@@ -260,6 +278,19 @@ def batched_predict(
     """
     require_horizon(horizon, min(trained_horizon, model.horizon))
     panel = model.prepare(history, future, horizon)
+    return batched_forecast(batcher, key, model, panel, horizon, trained_horizon)
+
+
+def batched_forecast(
+    batcher: MicroBatcher,
+    key: str,
+    model: Forecaster,
+    panel: Panel,
+    horizon: int,
+    trained_horizon: int,
+) -> tuple[pd.DataFrame, BatchTiming]:
+    """``batched_predict`` of a Panel already prepared for ``model`` (``api.posted_panel``)."""
+    require_horizon(horizon, min(trained_horizon, model.horizon))
     forecasts, timing = batcher.forecast(key, model, panel)
     frame = forecast_frame(panel, forecasts, model.levels, model.config.quantiles, horizon)
     return frame, timing

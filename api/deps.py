@@ -3,7 +3,9 @@
 Everything a route needs lives on the app (``app.state.services``, built by ``create_app``), so
 two apps in one process (tests) never share an engine, a cache or a metrics registry.
 ``get_session`` owns the request's session: it commits when the route returns and rolls back when
-it raises, before the response is sent.
+it raises, before the response is sent. Dependencies that only read attributes are ``async``:
+FastAPI runs a plain ``def`` dependency in the thread pool, a thread hop per dependency per
+request (each waiting for the interpreter lock behind a computing request, under load).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Services:
     batcher: MicroBatcher
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The app's services."""
     services: Services = request.app.state.services
     return services
@@ -51,17 +53,17 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings(services: ServicesDep) -> Settings:
+async def get_settings(services: ServicesDep) -> Settings:
     """The app's settings."""
     return services.settings
 
 
-def get_session_factory(services: ServicesDep) -> sessionmaker[Session]:
+async def get_session_factory(services: ServicesDep) -> sessionmaker[Session]:
     """The app's session factory, for routes that manage several short transactions."""
     return services.session_factory
 
 
-def get_model_cache(services: ServicesDep) -> ModelCache:
+async def get_model_cache(services: ServicesDep) -> ModelCache:
     """The app's cache of loaded models."""
     return services.model_cache
 

@@ -6,6 +6,12 @@ writer thread per API process drains the queue: it gathers forecasts for up to F
 encodes each payload, fixes each series' MASE scale, and writes the batch in one transaction
 (binary COPY on PostgreSQL). A crash loses what is queued or being written: at most about the
 last second of forecasts. The same thread sweeps rows older than the retention.
+
+Encoding is Python work (~2 ms a forecast): run freely, a batch of them held the interpreter
+lock against the process's requests in bursts, every FLUSH_SECONDS, and the requests caught in
+a burst were the slowest of all (p95/p99). With a ``gate`` (the API passes one of the
+micro-batcher's compute slots, ``MicroBatcher.background_slot``) each forecast is encoded
+holding a slot, taking turns with the requests.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,8 +74,14 @@ class _Entry:
 class ForecastLog:
     """Provenance for every stored-model answer; a background writer when logging is on."""
 
-    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        gate: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> None:
         self._factory = factory
+        self._gate = gate  # held while one forecast is encoded (see the module docstring)
         self.enabled = settings.forecast_log
         self.retention = timedelta(days=settings.forecast_log_retention_days)
         self._queue: queue.Queue[_Entry | threading.Event | None] = queue.Queue(MAX_QUEUED)
@@ -177,7 +191,7 @@ class ForecastLog:
                 return batch, markers, True
 
     def _write(self, batch: list[_Entry]) -> None:
-        rows = [row for row in map(_encoded, map(self._with_full_history, batch)) if row]
+        rows = [row for row in map(self._encoded, batch) if row]
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 with session_scope(self._factory) as session:
@@ -190,6 +204,11 @@ class ForecastLog:
                 )
                 time.sleep(0.2 * attempt)
         logger.error("forecast log batch dropped", extra={"forecasts": len(rows)})
+
+    def _encoded(self, entry: _Entry) -> store.LogRow | None:
+        full = self._with_full_history(entry)  # a read, outside the gate
+        with self._gate():
+            return _encoded(full)
 
     def _with_full_history(self, entry: _Entry) -> _Entry:
         """A forecast by dataset read only the points its network reads (the hot path); the

@@ -36,7 +36,7 @@ def accepted_media_types(route_name: str) -> frozenset[str]:
     return EXTRA_MEDIA_TYPES.get(route_name, frozenset())
 
 
-def require_media_type(request: Request) -> None:
+async def require_media_type(request: Request) -> None:
     """415 unless a request body is JSON or a type its route lists; body-less requests pass."""
     if request.method not in _BODY_METHODS:
         return

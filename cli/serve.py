@@ -4,8 +4,9 @@ The inline workers and the scheduler are threads around uvicorn: they start befo
 are stopped (and joined, within the shutdown grace) after uvicorn returns on SIGTERM/SIGINT.
 The service refuses to start on a database that is not at the migration head.
 
-With ``processes > 1`` the API runs in that many uvicorn worker processes sharing one listening
-socket (each with its own app: model cache, micro-batcher, engine); this process supervises them
+With ``processes > 1`` the API runs in that many uvicorn worker processes on one port, each on its
+own ``SO_REUSEPORT`` socket so the kernel spreads connections between them (``cli.balanced``;
+each with its own app: model cache, micro-batcher, engine); this process supervises them
 (restarting one that dies) and runs the inline workers and the scheduler once, not per process.
 The API processes read their settings from the environment (``app_from_environment``).
 """
@@ -24,6 +25,7 @@ from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from api.app import create_app
+from cli.balanced import SocketPerProcess, reuse_port_sockets, reuse_port_supported
 from cli.database import StartupError, check_database
 from cli.logs import configure_logging
 from cli.runtime import configure_api_gc, configure_torch_threads
@@ -122,7 +124,10 @@ def run_service(
             uvicorn.Server(_uvicorn_config(app, host, port)).run()
         else:
             config = _uvicorn_config(f"{__name__}:app_from_environment", host, port, processes)
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            if reuse_port_supported() and port != 0:  # the kernel spreads the connections
+                SocketPerProcess(config, reuse_port_sockets(config, processes)).run()
+            else:
+                Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def _uvicorn_config(app: FastAPI | str, host: str, port: int, processes: int = 1) -> uvicorn.Config:

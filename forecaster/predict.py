@@ -24,13 +24,16 @@ from forecaster.windows import (
 
 PREDICT_CHUNK = 4096
 # A series' numbers must not depend on what shares its forward pass (the micro-batching API
-# relies on that). Two CPU kernel paths would break it: matrix kernels sum in another order for
-# fewer than 4 rows, and element-wise kernels (softplus, exp...) compute the tail of a tensor
-# that does not fill their last vector chunk (up to 32 floats) with scalar code, which may differ
-# in the last bit. Every forward therefore runs a multiple of ROW_MULTIPLE rows (repeats of the
-# first): any per-row size times it fills whole chunks, so no row ever lands in a scalar tail.
-ROW_MULTIPLE = 32
-MIN_ROWS = ROW_MULTIPLE  # the fewest rows of a forward pass
+# relies on that). Two CPU kernel paths would break it: matrix kernels take another path, which
+# sums in another order, for fewer than 8 rows (measured: 1-7 rows differ in the last bits from
+# the same rows in a larger pass, with the default-shaped GRU at 1 and 2 threads), and
+# element-wise kernels (softplus, exp...) may compute the tail of a tensor that does not fill
+# their last vector chunk with other code. Every forward therefore runs at least MIN_ROWS rows
+# and a multiple of ROW_MULTIPLE (repeats of the first row). A multiple of 32 was the bound
+# before: it cost a one-series request ~2.3 ms of its ~6.4 ms forward pass, and 8 gives the
+# same numbers bit for bit (tests/forecaster/test_predict.py checks both claims).
+ROW_MULTIPLE = 8
+MIN_ROWS = 8  # the fewest rows of a forward pass
 
 
 @torch.inference_mode()  # no autograd bookkeeping per op: ~20% of a small forward pass
@@ -60,23 +63,28 @@ def _forecast_chunk(
     nets: list[QuantileRNN], spec: NetSpec, data: Padded, device: torch.device
 ) -> np.ndarray:
     rows = len(data.values)
-    # [B, L], B a multiple of ROW_MULTIPLE: every padded row is exactly the lookback; batches are
-    # padded so a series' numbers do not depend on how many others share its forward pass.
-    padded = -(-rows // ROW_MULTIPLE) * ROW_MULTIPLE
+    # [B, L], B >= MIN_ROWS and a multiple of ROW_MULTIPLE: every padded row is exactly the
+    # lookback; batches are padded so a series' numbers do not depend on what shares the pass.
+    padded = max(MIN_ROWS, -(-rows // ROW_MULTIPLE) * ROW_MULTIPLE)
     x = _at_least(data.values[:, -spec.lookback :], padded)
     phases = _at_least(data.phases, padded)
     starts = torch.zeros(len(x), dtype=torch.long)
     cal = calendar_features(phases, starts, spec.periods, spec.lookback, spec.patch)
     loc, spread = window_scale(x, spec.season, spec.transform == "log")
     z = scale(x, loc, spread).to(device)
-    covariates = _covariates_at_least(data.covariates, MIN_ROWS)
+    covariates = _covariates_at_least(data.covariates, padded)
     if covariates is not None:
         covariates = covariates.to(device)
-    members = [net.eval()(z, cal.to(device), covariates).float().cpu() for net in nets]
+    members = [_evaluating(net)(z, cal.to(device), covariates).float().cpu() for net in nets]
     forecast = from_model_space(unscale(combine(members), loc, spread), spec.transform)
     if spec.transform == "none":
         forecast = _clamp_nonnegative(forecast, x)
     return forecast[:rows].double().numpy()
+
+
+def _evaluating(net: QuantileRNN) -> QuantileRNN:
+    """NET in eval mode; ``eval()`` walks every submodule (~0.1 ms a member): only when needed."""
+    return net.eval() if net.training else net
 
 
 def _at_least(rows: torch.Tensor, count: int) -> torch.Tensor:

@@ -6,7 +6,8 @@ keepalives, SQLite connections a busy timeout.
 
 On SQLite every transaction starts with ``BEGIN IMMEDIATE``: there is one writer at a time, so
 read-then-write sequences (claiming a job, numbering a version) are serialised as on PostgreSQL
-with row locks.
+with row locks. A ``read_session`` (which never writes) starts a deferred ``BEGIN`` instead: in
+WAL mode it then waits for no writer and no other reader.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "normalize_url",
+    "read_session",
     "session_scope",
 ]
 
@@ -35,6 +37,7 @@ CONNECT_TIMEOUT_S = 5
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 POOL_TIMEOUT_S = 10
 POOL_RECYCLE_S = 1800
+READ_ONLY = "forecaster_read_only"  # execution option of ``read_session`` connections
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -101,7 +104,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _translate_unavailable(context: ExceptionContext) -> None:
@@ -136,5 +140,19 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def read_session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads only, closed without commit. On SQLite its transaction takes no
+    lock: a forecast's registry lookup used to take the write lock (``BEGIN IMMEDIATE``), so
+    lookups of concurrent requests, and the forecast log's writer, waited for one another in
+    SQLite's busy handler (sleeps of 1 ms and more), holding a compute slot meanwhile."""
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
     finally:
         session.close()

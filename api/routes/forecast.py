@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from api.batching import batched_predict
+from api.batching import batched_forecast, batched_predict
 from api.covariate_inputs import check_future_values, future_frame, posted_frames
 from api.data_checks import check_posted_series
 from api.deps import Services, ServicesDep
@@ -24,6 +24,7 @@ from api.forecast_log import StoredModel
 from api.forecasting import forecasts_json, recent
 from api.instant import forecast_without_model
 from api.openapi import request_body
+from api.posted_panel import posted_panel
 from api.responses import FastJSONResponse
 from api.schemas.common import Problem
 from api.schemas.forecast import ForecastOut, ForecastRequest
@@ -31,6 +32,7 @@ from api.schemas.jobs import JobOut
 from forecaster import Forecaster
 from models import registry
 from models.dataset_frames import read_frame
+from models.db import read_session
 
 router = APIRouter(tags=["forecast"])
 
@@ -77,29 +79,50 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
     (provenance fields, and the forecast queued for the log's background writer)."""
     assert body.model is not None
     name, _ = registry.parse_reference(body.model)
-    with services.session_factory() as session:  # closed without commit: read-only
+    with read_session(services.session_factory) as session:
         with field_of_store_errors("body.model"):
-            version = registry.resolve_reference(session, body.model)
-        sha256, number, trained_horizon = (
+            version = registry.resolve_served(session, body.model)
+        model = services.model_cache.get(version.artifact_sha256)
+        posted = posted_panel(body.series, model) if body.series is not None else None
+        if posted is None:
+            history, future = _frames(session, body, model)
+    if posted is not None:  # plainly valid posted series: no frame to validate (api.posted_panel)
+        history, given, future = posted.history, posted.given, None
+        prediction, timing = batched_forecast(
+            services.batcher,
             version.artifact_sha256,
-            version.version,
+            model,
+            posted.panel,
+            body.horizon,
             version.horizon,
         )
-        model = services.model_cache.get(sha256)
-        if body.series is not None:
-            history, future = posted_frames(body.series, model.covariates, model.freq, body.horizon)
-        else:
-            history, future = dataset_frames(session, body, model)
-    if history.empty:
-        raise InvalidFieldError("body.dataset", "the dataset has no observations")
-    given = recent(history, model.min_history)
-    prediction, timing = batched_predict(
-        services.batcher, sha256, model, given, body.horizon, trained_horizon, future
-    )
+    else:
+        given = recent(history, model.min_history)
+        prediction, timing = batched_predict(
+            services.batcher,
+            version.artifact_sha256,
+            model,
+            given,
+            body.horizon,
+            version.horizon,
+            future,
+        )
     forecasts = forecasts_json(prediction, body.quantiles)
-    stored = StoredModel(name, number, sha256, model.season)
+    stored = StoredModel(name, version.version, version.artifact_sha256, model.season)
     traced = services.forecast_log.record(body, stored, history, given, prediction, future)
     return FastJSONResponse({**traced, "forecasts": forecasts}, headers=timing.headers())
+
+
+def _frames(
+    session: Session, body: ForecastRequest, model: Forecaster
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The history and future frames of the posted series or of the dataset."""
+    if body.series is not None:
+        return posted_frames(body.series, model.covariates, model.freq, body.horizon)
+    history, future = dataset_frames(session, body, model)
+    if history.empty:
+        raise InvalidFieldError("body.dataset", "the dataset has no observations")
+    return history, future
 
 
 def dataset_frames(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from api.forecast_log import ForecastLog
+from api.forecast_log import ForecastLog, StoredModel
+from api.schemas.forecast import ForecastRequest
 from migrations.runner import is_at_head
 from models.artifacts import ArtifactStore
 from models.db import make_engine, make_session_factory, session_scope
@@ -151,6 +153,37 @@ def test_concurrent_forecasts_are_all_logged(
     # Leaving the client shut the app down: its writer wrote everything queued.
     assert len(ids) == requests
     assert _logged_count(db_url, model_name) == requests
+
+
+def test_the_writer_encodes_each_forecast_holding_its_gate(
+    db_url: str, artifact_dir: Path, model_name: str, trained: TrainedModel
+) -> None:
+    """The API passes a compute slot as the gate: encoding takes turns with requests."""
+    entered: list[int] = []
+
+    @contextmanager
+    def gate() -> Iterator[None]:
+        entered.append(1)
+        yield
+
+    history = trained.history
+    body = ForecastRequest.model_validate(
+        {"model": model_name, "horizon": 2, "series": series_payload(history)}
+    )
+    engine = make_engine(db_url)
+    try:
+        forecast_log = ForecastLog(
+            make_session_factory(engine), make_settings(db_url, artifact_dir), gate=gate
+        )
+        stored = StoredModel(model_name, 1, trained.sha256, 24)
+        prediction = trained.model.predict(history, horizon=2)
+        for _ in range(3):
+            forecast_log.record(body, stored, history, history, prediction)
+        forecast_log.stop()
+    finally:
+        engine.dispose()
+    assert len(entered) == 3
+    assert _logged_count(db_url, model_name) == 3
 
 
 def _log_row(name: str, created_at: datetime, trained: TrainedModel) -> LogRow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import forecaster.predict
 from forecaster import Forecaster
 from forecaster.data import Panel
 from forecaster.predict import MIN_ROWS
@@ -20,11 +21,12 @@ def _rows(panel: Panel, chosen: list[int]) -> Panel:
     )
 
 
-SERIES = 75  # more than two ROW_MULTIPLEs: rows in the scalar tail of element-wise kernels
+SERIES = 75  # many ROW_MULTIPLEs and not a multiple of one
 
 
 @pytest.mark.parametrize(
-    "size", [1, 2, 3, 4, 5, 13, 23, MIN_ROWS - 1, MIN_ROWS, MIN_ROWS + 1, 47, SERIES - 1]
+    "size",
+    [1, 2, 3, 4, 5, 13, 23, MIN_ROWS - 1, MIN_ROWS, MIN_ROWS + 1, 31, 32, 33, 47, SERIES - 1],
 )
 def test_forecasts_are_identical_in_batches_of_any_size(tiny_model: Forecaster, size: int) -> None:
     panel = tiny_model.prepare(seasonal_frame(n_series=SERIES, seed=3))
@@ -40,3 +42,17 @@ def test_a_lone_series_equals_its_row_of_a_batch(tiny_model: Forecaster) -> None
     everything = tiny_model.forecast_panel(panel)
     for i in range(SERIES):
         assert np.array_equal(tiny_model.forecast_panel(_rows(panel, [i]))[0], everything[i])
+
+
+def test_passes_of_min_rows_give_the_numbers_of_passes_padded_to_32_rows(
+    tiny_model: Forecaster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The padding bound was 32 rows; the smaller one changes no answer's bits."""
+    panel = tiny_model.prepare(seasonal_frame(n_series=SERIES, seed=5))
+    lone = [tiny_model.forecast_panel(_rows(panel, [i])) for i in range(3)]
+    some = tiny_model.forecast_panel(_rows(panel, list(range(11))))
+    monkeypatch.setattr(forecaster.predict, "ROW_MULTIPLE", 32)
+    monkeypatch.setattr(forecaster.predict, "MIN_ROWS", 32)
+    for i in range(3):
+        assert np.array_equal(lone[i], tiny_model.forecast_panel(_rows(panel, [i])))
+    assert np.array_equal(some, tiny_model.forecast_panel(_rows(panel, list(range(11)))))

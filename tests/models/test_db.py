@@ -15,6 +15,7 @@ from models.db import (
     make_engine,
     make_session_factory,
     normalize_url,
+    read_session,
     session_scope,
 )
 from models.tables import Dataset
@@ -64,6 +65,21 @@ def _add_then_fail(factory: sessionmaker[Session], name: str) -> None:
         session.add(Dataset(name=name))
         session.flush()
         raise RuntimeError("boom")
+
+
+def test_sqlite_reads_wait_for_no_writer_but_writers_serialise(sqlite_store_url: str) -> None:
+    quick = {"timeout": 0.2, "check_same_thread": False}  # a busy wait fails fast here
+    engine = make_engine(sqlite_store_url, connect_args=quick)
+    factory = make_session_factory(engine)
+    try:
+        with session_scope(factory) as writer:
+            writer.execute(text("select 1"))  # BEGIN IMMEDIATE: holds the write lock
+            with read_session(factory) as reader:
+                assert reader.execute(text("select 1")).scalar() == 1  # no wait, no lock
+            with pytest.raises(DatabaseUnavailable, match="locked"), session_scope(factory) as s:
+                s.execute(text("select 1"))
+    finally:
+        engine.dispose()
 
 
 def test_session_scope_commits_on_success_and_rolls_back_on_error(

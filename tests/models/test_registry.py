@@ -21,6 +21,7 @@ from models.registry import (
     parse_reference,
     register_version,
     resolve_reference,
+    resolve_served,
     set_alias,
 )
 from models.tables import ModelVersion, RegisteredModel, VersionStatus
@@ -60,6 +61,28 @@ def test_references_resolve_to_exactly_one_version(session: Session) -> None:
             resolve_reference(session, missing)
     with pytest.raises(InvalidInput):
         resolve_reference(session, f"{name}@-x")
+
+
+def test_the_served_columns_resolve_as_the_full_version_does(session: Session) -> None:
+    name = unique_name()
+    for _ in range(3):
+        register_version(session, name, **version_fields())
+    set_alias(session, name, "production", 2)
+    archive_version(session, name, 3)  # the bare name now means version 2
+    for reference in (name, f"{name}@1", f"{name}@3", f"{name}@production"):
+        full = resolve_reference(session, reference)
+        served = resolve_served(session, reference)
+        assert (served.version, served.horizon) == (full.version, full.horizon)
+        assert served.artifact_sha256 == full.artifact_sha256
+    assert resolve_served(session, name).version == 2
+    for missing in (f"{name}@9", f"{name}@staging", unique_name()):
+        with pytest.raises(NotFound) as full_error:
+            resolve_reference(session, missing)
+        with pytest.raises(NotFound) as served_error:
+            resolve_served(session, missing)
+        assert str(served_error.value) == str(full_error.value)
+    with pytest.raises(InvalidInput):
+        resolve_served(session, f"{name}@-x")
 
 
 def test_parse_reference() -> None:
