@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import sections  # noqa: E402  (bench/sections.py)
 
 from forecaster import ForecastConfig, Forecaster  # noqa: E402
+from forecaster.predict import PREDICT_CHUNK  # noqa: E402
 
 SECTION = "## Memory at scale"
 
@@ -142,9 +143,9 @@ def record(r: dict[str, Any], command: str) -> None:
         "| peak during `predict`, above what was resident | "
         f"{r['predict_peak_above_mb']:.0f} | - |",
         "",
-        f"`predict` returned a {r['forecast_frame_mb']:.0f} MB frame; it pads and forecasts "
-        "the series in chunks of 4,096, so its working memory beyond its result does not grow "
-        "with the number of series. RSS sampled every 10 ms; the process's ru_maxrss was "
+        f"`predict` returned a {r['forecast_frame_mb']:.0f} MB frame; it pads and forecasts the "
+        f"series in chunks of {PREDICT_CHUNK:,}, so its working memory beyond its result does "
+        "not grow with the number of series. RSS sampled every 10 ms; the process's ru_maxrss was "
         f"{r['max_rss_mb']:.0f} MB. Training ran {r['train_seconds']:.0f} s (budget-bound; "
         "memory does not grow with training time). Taken on the shared machine under "
         "contention (memory figures do not depend on it).",

@@ -22,7 +22,7 @@ from forecaster.windows import (
     window_scale,
 )
 
-PREDICT_CHUNK = 4096
+PREDICT_CHUNK = 1024  # series per forward pass: bounds the recurrence's working memory (~22 MB)
 # A series' numbers must not depend on what shares its forward pass (the micro-batching API
 # relies on that). Two CPU kernel paths would break it: matrix kernels take another path, which
 # sums in another order, for fewer than 8 rows (measured: 1-7 rows differ in the last bits from
