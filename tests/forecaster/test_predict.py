@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
 import forecaster.predict
 from forecaster import Forecaster
 from forecaster.data import Panel
-from forecaster.predict import MIN_ROWS
+from forecaster.nets import NetSpec, QuantileRNN
+from forecaster.predict import MIN_ROWS, forecast_panel
 from tests.forecaster.conftest import seasonal_frame
 
 
@@ -24,10 +27,10 @@ def _rows(panel: Panel, chosen: list[int]) -> Panel:
 SERIES = 75  # many ROW_MULTIPLEs and not a multiple of one
 
 
-@pytest.mark.parametrize(
-    "size",
-    [1, 2, 3, 4, 5, 13, 23, MIN_ROWS - 1, MIN_ROWS, MIN_ROWS + 1, 31, 32, 33, 47, SERIES - 1],
-)
+SIZES = [1, 2, 3, 4, 5, 8, 9, 13, 23, MIN_ROWS - 1, MIN_ROWS, MIN_ROWS + 1, 31, 32, 33, 47, 74]
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_forecasts_are_identical_in_batches_of_any_size(tiny_model: Forecaster, size: int) -> None:
     panel = tiny_model.prepare(seasonal_frame(n_series=SERIES, seed=3))
     everything = tiny_model.forecast_panel(panel)
@@ -35,6 +38,37 @@ def test_forecasts_are_identical_in_batches_of_any_size(tiny_model: Forecaster, 
     part = tiny_model.forecast_panel(_rows(panel, chosen))
     assert part.shape == (size, *everything.shape[1:])
     assert np.array_equal(part, everything[chosen])  # bit for bit, not approximately
+
+
+DEFAULT_SHAPE = NetSpec(
+    cell="gru",
+    hidden_size=64,
+    num_layers=1,
+    dropout=0.1,
+    bidirectional=False,
+    lookback=168,
+    patch=6,
+    season=24,
+    horizon=24,
+    levels=(0.025, 0.1, 0.5, 0.9, 0.975),
+    periods=(24.0, 168.0),
+    transform="log",
+)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_three_members_of_the_default_shape_give_the_same_bits_in_any_batch(size: int) -> None:
+    """The served network's shape (the tiny model's kernels may take other paths)."""
+    torch.manual_seed(0)
+    nets = [QuantileRNN(DEFAULT_SHAPE).eval() for _ in range(3)]
+    rng = np.random.default_rng(size)
+    starts = tuple(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(h)) for h in range(SERIES))
+    values = tuple(50 + 10 * rng.random(200) for _ in range(SERIES))
+    panel = Panel(tuple(f"s{i}" for i in range(SERIES)), values, starts, "h")
+    everything = forecast_panel(nets, DEFAULT_SHAPE, panel, torch.device("cpu"))
+    chosen = [int(i) for i in rng.choice(SERIES, size, replace=False)]
+    part = forecast_panel(nets, DEFAULT_SHAPE, _rows(panel, chosen), torch.device("cpu"))
+    assert np.array_equal(part, everything[chosen])
 
 
 def test_a_lone_series_equals_its_row_of_a_batch(tiny_model: Forecaster) -> None:
