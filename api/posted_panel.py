@@ -25,7 +25,7 @@ import pandas as pd
 
 from api.schemas.forecast import SeriesIn
 from forecaster import Forecaster
-from forecaster.calendar import parse_freq
+from forecaster.calendar import fixed_step_ns, parse_freq
 from forecaster.data import Panel
 
 
@@ -40,7 +40,7 @@ class PostedPanel:
 
 def posted_panel(series: Sequence[SeriesIn], model: Forecaster) -> PostedPanel | None:
     """SERIES as ``model`` reads them, or None when the full path must check them."""
-    step = _fixed_step(model.freq)
+    step = fixed_step_ns(parse_freq(model.freq))
     if step is None or model.covariates or not _plain(series):
         return None
     lengths = np.array([len(s.ds) for s in series], dtype=np.int64)
@@ -62,14 +62,6 @@ def posted_panel(series: Sequence[SeriesIn], model: Forecaster) -> PostedPanel |
     if not np.all((np.diff(ds) == step) | ~inside):
         return None
     return _built(series, lengths, values, ds, model)
-
-
-def _fixed_step(freq: str) -> int | None:
-    """The step of FREQ in nanoseconds when it is fixed (minutes to days), else None."""
-    offset = parse_freq(freq)
-    if not isinstance(offset, pd.offsets.Tick | pd.offsets.Day):
-        return None
-    return int(pd.Timedelta(offset).value)
 
 
 def _plain(series: Sequence[SeriesIn]) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.baselines import seasonal_naive_quantiles
-from forecaster.calendar import parse_freq
+from forecaster.calendar import fixed_step_ns, parse_freq
 from forecaster.data import Panel
 from forecaster.errors import NoHeldOutDataError
 from forecaster.metrics import block_metrics, naive_scale, pointwise
@@ -175,8 +175,9 @@ def _points_through(panel: Panel, i: int, stamp: pd.Timestamp) -> int:
     """How many points of series ``i`` lie at or before ``stamp``."""
     start, length = panel.starts[i], int(panel.lengths[i])
     offset = parse_freq(panel.freq)
-    if isinstance(offset, pd.offsets.Tick | pd.offsets.Day):
-        steps = (stamp - start) // pd.Timedelta(offset)
+    step = fixed_step_ns(offset)
+    if step is not None:
+        steps = (stamp - start).value // step
         return int(np.clip(steps + 1, 0, length))
     index = pd.date_range(start, periods=length, freq=offset)
     return int(index.searchsorted(stamp, side="right"))

@@ -44,6 +44,14 @@ def parse_freq(freq: str) -> BaseOffset:
         raise InvalidDataError(f"unknown frequency {freq!r}") from exc
 
 
+def fixed_step_ns(offset: BaseOffset) -> int | None:
+    """The step of ``offset`` in nanoseconds when every step is that long (minutes to days:
+    timestamps are then index arithmetic), else None (months, business days...)."""
+    if isinstance(offset, pd.offsets.Tick | pd.offsets.Day):
+        return int(pd.Timedelta(offset).value)
+    return None
+
+
 def step_seconds(offset: BaseOffset) -> float:
     """The nominal length of one step of ``offset``, in seconds."""
     if isinstance(offset, BusinessDay):

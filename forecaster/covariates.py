@@ -26,6 +26,7 @@ import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from forecaster.calendar import fixed_step_ns
 from forecaster.errors import CovariateError
 
 RESERVED = ("unique_id", "ds", "y")
@@ -284,8 +285,8 @@ def _refuse(
 def grid_positions(start: pd.Timestamp, offset: BaseOffset, ds: np.ndarray) -> np.ndarray:
     """Each stamp's step number on the grid ``start + k * offset`` (-1: off the grid)."""
     stamps = ds.astype("datetime64[ns]").view("int64")
-    if isinstance(offset, pd.offsets.Tick | pd.offsets.Day):
-        step = pd.Timedelta(offset).value
+    step = fixed_step_ns(offset)
+    if step is not None:
         delta = stamps - start.value
         return np.where(delta % step == 0, delta // step, -1)
     grid = pd.date_range(start, pd.Timestamp(stamps.max()), freq=offset)

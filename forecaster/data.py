@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
-from forecaster.calendar import fixed_offset, infer_series_freq, on_grid, parse_freq
+from forecaster.calendar import (
+    fixed_offset,
+    fixed_step_ns,
+    infer_series_freq,
+    on_grid,
+    parse_freq,
+)
 from forecaster.covariates import (
     RESERVED,
     CovariateSpec,
@@ -263,9 +269,8 @@ def _fixed_step_offset(
     seen in the data)."""
     if freq is not None:
         offset = parse_freq(freq)
-        if not isinstance(offset, pd.offsets.Tick | pd.offsets.Day):
-            return None
-        return offset, pd.Timedelta(offset).value
+        fixed = fixed_step_ns(offset)
+        return None if fixed is None else (offset, fixed)
     if step <= 0 or step >= pd.Timedelta(days=27).value:
         return None
     return fixed_offset(pd.Timedelta(step, unit="ns"), first), step

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from forecaster.calendar import future_index, parse_freq
+from forecaster.calendar import fixed_step_ns, future_index, parse_freq
 from forecaster.config import quantile_column
 from forecaster.data import Panel
 from forecaster.ensemble import combine
@@ -116,9 +116,8 @@ def _clamp_nonnegative(forecast: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def future_stamps(panel: Panel, horizon: int) -> np.ndarray:
     """The next ``horizon`` timestamps of every series, flattened (datetime64[ns])."""
-    offset = parse_freq(panel.freq)
-    if isinstance(offset, pd.offsets.Tick | pd.offsets.Day):  # fixed step: index arithmetic
-        step = pd.Timedelta(offset).value
+    step = fixed_step_ns(parse_freq(panel.freq))
+    if step is not None:  # fixed step: index arithmetic
         ends = np.array([s.value for s in panel.starts]) + (panel.lengths - 1) * step
         grid = ends[:, None] + step * np.arange(1, horizon + 1)[None, :]  # [S, h] ns
         return grid.reshape(-1).astype("datetime64[ns]")
