@@ -29,7 +29,8 @@ from forecaster.covariates import (
 )
 from forecaster.errors import CovariateError, InvalidDataError
 from forecaster.frames import (
-    series_codes,
+    SeriesCodes,
+    sort_series,
     sort_without_repeats,
     validate_long_frame,
     validate_with_future,
@@ -176,17 +177,18 @@ def prepare(
     if covariates is not None:
         check_columns(list(df.columns), covariates, RESERVED)
     if not covariates and not _has_missing_y(df):
-        return replace(_panel(_clean_frame(df), freq, fill), tz=tz)  # as before covariates
+        frame, series = sort_series(validate_long_frame(df))
+        return replace(_panel(frame, series, freq, fill), tz=tz)  # as before covariates
     named = covariates.columns if covariates is not None else ()
     source = df.reset_index(drop=True)
     frame, future = validate_with_future(source)
     for name in named:
         frame[name] = source[name].to_numpy()
     frame["_future"] = future
-    frame = sort_without_repeats(frame)
+    frame, (codes, names) = sort_series(frame)
     future = frame.pop("_future").to_numpy(dtype=bool)
     history = frame.loc[~future, list(RESERVED)].reset_index(drop=True)
-    panel = replace(_panel(history, freq, fill), tz=tz)
+    panel = replace(_panel(history, (codes[~future], names), freq, fill), tz=tz)
     if not covariates:
         return panel
     return replace(panel, covariates=read_values(frame, future, panel.grid(), covariates))
@@ -221,9 +223,9 @@ def _has_missing_y(df: pd.DataFrame) -> bool:
     return "y" in df.columns and bool(df["y"].isna().to_numpy().any())
 
 
-def _panel(frame: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Panel:
-    """The Panel of a checked frame sorted by (unique_id, ds)."""
-    fast = _regular_fast_path(frame, freq)
+def _panel(frame: pd.DataFrame, codes: SeriesCodes, freq: str | None, fill: FillPolicy) -> Panel:
+    """The Panel of a checked frame sorted by (unique_id, ds), with its rows' series codes."""
+    fast = _regular_fast_path(frame, codes, freq)
     if fast is not None:
         return fast
     groups = [(str(uid), g) for uid, g in frame.groupby("unique_id", sort=False)]
@@ -237,11 +239,11 @@ def _panel(frame: pd.DataFrame, freq: str | None, fill: FillPolicy) -> Panel:
     return Panel(tuple(uid for uid, _ in groups), values, starts, offset.freqstr)
 
 
-def _regular_fast_path(frame: pd.DataFrame, freq: str | None) -> Panel | None:
+def _regular_fast_path(frame: pd.DataFrame, series: SeriesCodes, freq: str | None) -> Panel | None:
     """The common case without a Python loop per series: a fixed step (minutes to days) and
     no gaps. Returns None for anything else (gaps, calendar frequencies, errors to report),
     which the per-series path then handles."""
-    codes, names = series_codes(frame["unique_id"])
+    codes, names = series
     ds = frame["ds"].to_numpy("datetime64[ns]").view("int64")
     first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])  # first row of each series
     inside = np.ones(len(ds) - 1, dtype=bool)
@@ -274,11 +276,6 @@ def _fixed_step_offset(
     if step <= 0 or step >= pd.Timedelta(days=27).value:
         return None
     return fixed_offset(pd.Timedelta(step, unit="ns"), first), step
-
-
-def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """DF checked by the one validator of long frames, sorted by (unique_id, ds)."""
-    return sort_without_repeats(validate_long_frame(df))
 
 
 def _common_freq(indexes: dict[str, pd.DatetimeIndex]) -> BaseOffset:

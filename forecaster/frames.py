@@ -65,9 +65,19 @@ def validate_with_future(
     return keys, future
 
 
+# Each row's series as an integer, numbered in the order the names sort, and the names.
+SeriesCodes = tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]
+
+
 def sort_without_repeats(frame: pd.DataFrame) -> pd.DataFrame:
     """FRAME (as ``validate_long_frame`` returns it) sorted by (unique_id, ds); a timestamp
     repeated within a series, or a NUL in an id, is an InvalidFrameError naming its input row."""
+    return sort_series(frame)[0]
+
+
+def sort_series(frame: pd.DataFrame) -> tuple[pd.DataFrame, SeriesCodes]:
+    """``sort_without_repeats``, with the sorted rows' series codes (``series_codes``), so a
+    caller that needs them does not factorize the ids again."""
     codes, names = series_codes(frame["unique_id"])
     stamps = frame["ds"].to_numpy().view("int64")
     same = codes[1:] == codes[:-1]
@@ -81,13 +91,13 @@ def sort_without_repeats(frame: pd.DataFrame) -> pd.DataFrame:
         if repeat.any():
             first = int(order[np.flatnonzero(repeat) + 1].min())  # the earliest in input order
             raise _repeat(frame, first)
-        del codes, stamps, same, repeat  # before the sorted copy: a lower peak at scale
+        del stamps, same, repeat  # before the sorted copy: a lower peak at scale
         ordered = frame.take(order).reset_index(drop=True)
     _refuse_nul(frame, names)
-    return ordered
+    return ordered, (codes, names)
 
 
-def series_codes(ids: pd.Series) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+def series_codes(ids: pd.Series) -> SeriesCodes:
     """Each row's series as an integer, numbered in the order the names sort, and the names.
 
     Rows are compared and sorted by these codes, never as Python strings: an Arrow-backed
