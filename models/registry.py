@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Row, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from models.dialects import insert_for
@@ -193,19 +193,8 @@ def parse_reference(reference: str) -> tuple[str, int | str | None]:
 
 def resolve_reference(session: Session, reference: str) -> ModelVersion:
     """The one version REFERENCE names (``name`` = newest ready version); NotFound otherwise."""
-    name, target = parse_reference(reference)
-    if target is None:
-        return latest_version(session, name)
-    if isinstance(target, int):
-        return get_version(session, name, target)
-    return _aliased_version(session, name, target)
-
-
-def _aliased_version(session: Session, model_name: str, alias: str) -> ModelVersion:
-    found = session.scalar(_aliased(select(ModelVersion), model_name, alias))
-    if found is None:
-        raise NotFound(f"model {model_name!r} has no alias {alias!r}")
-    return found
+    version: ModelVersion = _resolved(session, reference, select(ModelVersion))[0]
+    return version
 
 
 @dataclass(frozen=True)
@@ -221,21 +210,28 @@ def resolve_served(session: Session, reference: str) -> ServedVersion:
     """``resolve_reference`` for the forecast hot path: the same version, the same NotFound,
     without loading the version's JSON columns (config, metrics, backtest...: decoding them
     was half of the lookup's CPU time)."""
-    name, target = parse_reference(reference)
     columns = select(ModelVersion.version, ModelVersion.horizon, ModelVersion.artifact_sha256)
+    row = _resolved(session, reference, columns)
+    return ServedVersion(row.version, row.horizon, row.artifact_sha256)
+
+
+def _resolved(session: Session, reference: str, query: Query) -> Row[Any]:
+    """The first row of QUERY (of versions) for the version REFERENCE names; NotFound naming
+    the model, the version or the alias that is missing."""
+    name, target = parse_reference(reference)
     if target is None:
-        row = session.execute(_latest(columns, name)).first()
+        row = session.execute(_latest(query, name)).first()
         if row is None:
             _no_ready_version(session, name)
     elif isinstance(target, int):
-        row = session.execute(_numbered(columns, name, target)).first()
+        row = session.execute(_numbered(query, name, target)).first()
         if row is None:
             raise NotFound(f"model {name!r} has no version {target}")
     else:
-        row = session.execute(_aliased(columns, name, target)).first()
+        row = session.execute(_aliased(query, name, target)).first()
         if row is None:
             raise NotFound(f"model {name!r} has no alias {target!r}")
-    return ServedVersion(row.version, row.horizon, row.artifact_sha256)
+    return row
 
 
 def list_aliases(session: Session, model_name: str) -> dict[str, int]:
