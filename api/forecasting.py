@@ -53,11 +53,16 @@ def recent(history: pd.DataFrame, points: int) -> pd.DataFrame:
     same = ids[1:] == ids[:-1]
     if one_run_each and np.all(ds[1:][same] > ds[:-1][same]):
         # Each series in one run, oldest first (as posted): keep its last rows by position.
-        ends = np.r_[starts[1:], len(ids)]
-        first_kept = np.repeat(np.maximum(ends - points, starts), ends - starts)
-        return history[np.arange(len(ids)) >= first_kept]
+        return history[last_rows(starts, np.r_[starts[1:], len(ids)], points)]
     ordered = history.sort_values(["unique_id", "ds"], kind="stable")
     return ordered.groupby("unique_id", sort=False).tail(points)
+
+
+def last_rows(starts: np.ndarray, ends: np.ndarray, points: int) -> np.ndarray:
+    """A mask of the last ``points`` rows of each run of rows ``[starts[i], ends[i])`` (the
+    runs cover every row, in order)."""
+    first_kept = np.repeat(np.maximum(ends - points, starts), ends - starts)
+    return np.arange(len(first_kept)) >= first_kept
 
 
 def _utc_naive(stamps: list[datetime]) -> pd.DatetimeIndex:

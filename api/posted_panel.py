@@ -23,6 +23,7 @@ from itertools import chain, pairwise
 import numpy as np
 import pandas as pd
 
+from api.forecasting import last_rows
 from api.schemas.forecast import SeriesIn
 from forecaster import Forecaster
 from forecaster.calendar import fixed_step_ns, parse_freq
@@ -94,8 +95,7 @@ def _built(
         keep, given = lengths, history
     else:
         keep = np.minimum(lengths, model.min_history)
-        first_kept = np.repeat(ends - keep, lengths)
-        given = history[np.arange(len(ds)) >= first_kept]
+        given = history[last_rows(ends - lengths, ends, model.min_history)]
     parts = tuple(values[end - k : end] for end, k in zip(ends, keep, strict=True))
     firsts = pd.DatetimeIndex(ds[ends - keep].view("datetime64[ns]"))
     panel = Panel(tuple(names), parts, tuple(firsts), parse_freq(model.freq).freqstr)
