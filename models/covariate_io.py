@@ -20,7 +20,12 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from models.dialects import is_postgres
-from models.observation_io import PG_BATCH_ROWS, SQLITE_BATCH_ROWS, driver_connection
+from models.observation_io import (
+    SQLITE_BATCH_ROWS,
+    batch_slices,
+    driver_connection,
+    staged_merge,
+)
 from models.pgcopy import decode_covariate_rows, encode_covariate_rows
 from models.tables import CovariateValue
 
@@ -48,20 +53,11 @@ def write(session: Session, series_id: Ints, ts_us: Ints, column_id: Ints, value
         return 0
     if not is_postgres(session):
         return _write_sqlite(session, series_id, ts_us, column_id, value)
-    written = 0
-    with driver_connection(session).cursor() as cur:
-        cur.execute(_CREATE_STAGE)
-        for lo in range(0, len(series_id), PG_BATCH_ROWS):
-            part = slice(lo, lo + PG_BATCH_ROWS)
-            cur.execute(f"TRUNCATE {_STAGE}")
-            payload = encode_covariate_rows(
-                series_id[part], ts_us[part], column_id[part], value[part]
-            )
-            with cur.copy(f"COPY {_STAGE} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as cp:
-                cp.write(payload)
-            cur.execute(_MERGE)
-            written += max(cur.rowcount, 0)
-    return written
+    batches = (
+        encode_covariate_rows(series_id[part], ts_us[part], column_id[part], value[part])
+        for part in batch_slices(series_id)
+    )
+    return staged_merge(session, _CREATE_STAGE, _STAGE, _COLUMNS, _MERGE, batches)
 
 
 def insert_new(

@@ -7,6 +7,7 @@ caller sorts: numpy sorts a million rows faster than PostgreSQL with a small ``w
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,17 +91,36 @@ def driver_connection(session: Session) -> Any:
 
 
 def _write_postgres(session: Session, series_id: Ints, ts_us: Ints, value: Floats) -> int:
-    conn = driver_connection(session)
+    batches = (
+        encode_rows(series_id[part], ts_us[part], value[part]) for part in batch_slices(series_id)
+    )
+    return staged_merge(session, _CREATE_STAGE, _STAGE, "series_id, ts, value", _MERGE, batches)
+
+
+def batch_slices(rows: np.ndarray) -> Iterator[slice]:
+    """Consecutive slices of ROWS of at most PG_BATCH_ROWS rows each."""
+    for lo in range(0, len(rows), PG_BATCH_ROWS):
+        yield slice(lo, lo + PG_BATCH_ROWS)
+
+
+def staged_merge(
+    session: Session,
+    create_stage: str,
+    stage: str,
+    columns: str,
+    merge: str,
+    payloads: Iterable[bytes],
+) -> int:
+    """Upsert on PostgreSQL: each binary COPY payload goes into the (emptied) temporary STAGE
+    table, then MERGE moves it into the target; returns the rows MERGE inserted or changed."""
     written = 0
-    with conn.cursor() as cur:
-        cur.execute(_CREATE_STAGE)
-        for lo in range(0, len(series_id), PG_BATCH_ROWS):
-            hi = lo + PG_BATCH_ROWS
-            cur.execute(f"TRUNCATE {_STAGE}")
-            payload = encode_rows(series_id[lo:hi], ts_us[lo:hi], value[lo:hi])
-            with cur.copy(f"COPY {_STAGE} (series_id, ts, value) FROM STDIN (FORMAT BINARY)") as cp:
+    with driver_connection(session).cursor() as cur:
+        cur.execute(create_stage)
+        for payload in payloads:
+            cur.execute(f"TRUNCATE {stage}")
+            with cur.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT BINARY)") as cp:
                 cp.write(payload)
-            cur.execute(_MERGE)
+            cur.execute(merge)
             written += max(cur.rowcount, 0)
     return written
 
