@@ -26,10 +26,7 @@ def key_matches(candidate: str, keys: frozenset[str]) -> bool:
     return matched
 
 
-def require_api_key(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
+def require_api_key(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
     """Refuse the request with 401 unless auth is off or it carries a configured key."""
     keys: frozenset[str] = request.app.state.settings.api_key_set
     if not keys:
