@@ -92,11 +92,11 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # Hand transaction control to SQLAlchemy's "begin" event (pysqlite's own BEGIN is deferred).
+    # The busy timeout is the driver's ``timeout`` connect argument (a caller's own value wins).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
