@@ -278,19 +278,6 @@ def batched_predict(
     """
     require_horizon(horizon, min(trained_horizon, model.horizon))
     panel = model.prepare(history, future, horizon)
-    return batched_forecast(batcher, key, model, panel, horizon, trained_horizon)
-
-
-def batched_forecast(
-    batcher: MicroBatcher,
-    key: str,
-    model: Forecaster,
-    panel: Panel,
-    horizon: int,
-    trained_horizon: int,
-) -> tuple[pd.DataFrame, BatchTiming]:
-    """``batched_predict`` of a Panel already prepared for ``model`` (``api.posted_panel``)."""
-    require_horizon(horizon, min(trained_horizon, model.horizon))
     forecasts, timing = batcher.forecast(key, model, panel)
     frame = forecast_frame(panel, forecasts, model.levels, model.config.quantiles, horizon)
     return frame, timing

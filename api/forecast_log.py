@@ -31,13 +31,17 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.provenance import Provenance, new_provenance
+from api.posted_panel import PostedPanel
+from api.provenance import Provenance, input_sha256, new_provenance
 from api.schemas.forecast import ForecastRequest
+from forecaster import Forecaster
+from forecaster.config import quantile_column
+from forecaster.predict import future_stamps
 from models import datasets
 from models import forecast_log as store
 from models.db import session_scope
 from models.errors import StoreError
-from models.forecast_payload import ForecastPayload, encode, id_runs
+from models.forecast_payload import ForecastPayload, Runs, encode, encode_runs, id_runs
 from models.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -61,14 +65,32 @@ class StoredModel:
 
 
 @dataclass(frozen=True)
-class _Entry:
-    provenance: Provenance
-    body: ForecastRequest
+class _Frames:
+    """A forecast as frames (a forecast by dataset, or posted series that took the full path)."""
+
     history: pd.DataFrame  # posted history, or what was read (the writer reads the rest)
     given: pd.DataFrame  # what the network was given
     prediction: pd.DataFrame
-    season: int
     future: pd.DataFrame | None = None  # future covariate values the network was given
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """A forecast of plainly valid posted series (``api.posted_panel``): no frame was built,
+    and none is: the writer encodes the arrays."""
+
+    posted: PostedPanel
+    forecasts: np.ndarray  # [series, trained horizon, levels]
+    levels: tuple[float, ...]  # the network's levels (the quantiles and the median)
+    quantiles: tuple[float, ...]  # the answer's quantile columns
+
+
+@dataclass(frozen=True)
+class _Entry:
+    provenance: Provenance
+    body: ForecastRequest
+    season: int
+    forecast: _Frames | _Arrays
 
 
 class ForecastLog:
@@ -100,22 +122,33 @@ class ForecastLog:
     ) -> dict[str, Any]:
         """The answer's provenance fields (the input hash covers covariates and FUTURE's
         values); the forecast is queued for the log when it is on (its target alone)."""
-        provenance = new_provenance(
-            model.name,
-            model.version,
-            model.artifact_sha256,
-            given,
-            body.horizon,
-            body.quantiles,
-            future,
-        )
+        digest = input_sha256(given, body.horizon, body.quantiles, future)
         if len(history.columns) > len(TARGET):  # the writer's history holds the target alone
             history = history[list(TARGET)]
+        return self._queued(body, model, digest, _Frames(history, given, prediction, future))
+
+    def record_posted(
+        self,
+        body: ForecastRequest,
+        model: StoredModel,
+        posted: PostedPanel,
+        forecasts: np.ndarray,
+        network: Forecaster,
+    ) -> dict[str, Any]:
+        """``record`` of plainly valid posted series and their FORECASTS [series, trained
+        horizon, levels] by NETWORK, from the arrays: the same fields and the same log row."""
+        digest = posted.input_sha256(body.horizon, body.quantiles)
+        forecast = _Arrays(posted, forecasts, network.levels, network.config.quantiles)
+        return self._queued(body, model, digest, forecast)
+
+    def _queued(
+        self, body: ForecastRequest, model: StoredModel, digest: str, forecast: _Frames | _Arrays
+    ) -> dict[str, Any]:
+        provenance = new_provenance(model.name, model.version, model.artifact_sha256, digest)
         if self.enabled:
-            entry = _Entry(provenance, body, history, given, prediction, model.season, future)
             self._start()
             try:
-                self._queue.put_nowait(entry)
+                self._queue.put_nowait(_Entry(provenance, body, model.season, forecast))
             except queue.Full:
                 logger.warning("forecast log queue full; forecast not logged")
         return provenance.answer_fields()
@@ -213,19 +246,19 @@ class ForecastLog:
     def _with_full_history(self, entry: _Entry) -> _Entry:
         """A forecast by dataset read only the points its network reads (the hot path); the
         MASE scale wants every point before the origin, read here, off the hot path."""
-        body = entry.body
-        if body.series is not None or body.dataset is None:
+        body, frames = entry.body, entry.forecast
+        if body.series is not None or body.dataset is None or not isinstance(frames, _Frames):
             return entry
-        ids = [str(i) for i in entry.given["unique_id"].unique()]
+        ids = [str(i) for i in frames.given["unique_id"].unique()]
         try:
             with self._factory() as session:
                 full = datasets.read_observations(session, body.dataset, unique_ids=ids)
         except (SQLAlchemyError, StoreError) as exc:  # the scale then uses the points read
             logger.warning("forecast log: history not read", extra={"error": str(exc)})
             return entry
-        origin = entry.given.groupby("unique_id")["ds"].max()
+        origin = frames.given.groupby("unique_id")["ds"].max()
         before = full[full["ds"] <= full["unique_id"].map(origin)].reset_index(drop=True)
-        return replace(entry, history=before)
+        return replace(entry, forecast=replace(frames, history=before))
 
     def _maybe_sweep(self) -> None:
         if time.monotonic() < self._next_sweep:
@@ -250,9 +283,10 @@ def _encoded(entry: _Entry) -> store.LogRow | None:
 def log_row(entry: _Entry) -> store.LogRow:
     """The row (and targets) of one queued forecast: payload encoded, MASE scales fixed."""
     body, provenance = entry.body, entry.provenance
-    scale = mase_scales(entry.history, entry.prediction, entry.season)
-    payload = encode(ForecastPayload(entry.given, entry.prediction, scale, entry.future))
-    names, _ = id_runs(entry.prediction["unique_id"].to_numpy())
+    if isinstance(entry.forecast, _Frames):
+        payload, prediction = _frames_payload(entry.forecast, entry.season)
+    else:
+        payload, prediction = _arrays_payload(entry.forecast, entry.season, body.horizon)
     return store.LogRow(
         forecast_id=provenance.forecast_id,
         model_name=provenance.model,
@@ -262,11 +296,31 @@ def log_row(entry: _Entry) -> store.LogRow:
         horizon=body.horizon,
         request=_request_json(body),
         dataset=body.dataset,
-        n_series=len(names),
+        n_series=len(prediction.names),
         payload=payload,
         created_at=provenance.created_at,
-        targets=_targets(entry, names),
+        targets=_targets(entry, prediction),
     )
+
+
+def _frames_payload(frames: _Frames, season: int) -> tuple[bytes, Runs]:
+    """The encoded payload and the prediction's runs."""
+    scale = mase_scales(frames.history, frames.prediction, season)
+    payload = encode(ForecastPayload(frames.given, frames.prediction, scale, frames.future))
+    return payload, Runs.of(frames.prediction)
+
+
+def _arrays_payload(arrays: _Arrays, season: int, horizon: int) -> tuple[bytes, Runs]:
+    """``_frames_payload`` of the frames ``forecast_frame`` would build, from the arrays."""
+    posted, levels = arrays.posted, arrays.levels
+    count = len(posted.panel.ids)
+    stamps = future_stamps(posted.panel, horizon).view(np.int64)
+    prediction = Runs(posted.history.names, np.full(count, horizon, dtype=np.int64), stamps)
+    columns = ["mean", *(quantile_column(q) for q in arrays.quantiles)]
+    picked = [levels.index(0.5), *(levels.index(q) for q in arrays.quantiles)]
+    values = arrays.forecasts[:, :horizon, picked].reshape(count * horizon, len(picked))
+    scale = run_scales(posted.history.lengths, posted.history_y, season)
+    return encode_runs(posted.given, posted.given_y, prediction, columns, values, scale), prediction
 
 
 def _request_json(body: ForecastRequest) -> dict[str, Any]:
@@ -279,25 +333,26 @@ def _request_json(body: ForecastRequest) -> dict[str, Any]:
     }
 
 
-def _targets(entry: _Entry, names: np.ndarray) -> list[store.TargetRow]:
+def _targets(entry: _Entry, prediction: Runs) -> list[store.TargetRow]:
     """One target per forecast series when the forecast names a dataset to score against."""
     body = entry.body
     if body.dataset is None:
         return []
     mapping = scoring_names(body)
-    frame = entry.prediction
-    first = frame.groupby("unique_id", sort=False)["ds"].agg(["min", "max", "size"])
+    ends = np.cumsum(prediction.lengths)
+    stamps = prediction.ds.view("datetime64[ns]")
+    firsts, lasts = stamps[ends - prediction.lengths], stamps[ends - 1]
     return [
         store.TargetRow(
             forecast_id=entry.provenance.forecast_id,
             row=row,
             dataset=body.dataset,
             unique_id=mapping.get(str(name), str(name)),
-            first_ts=first.at[name, "min"].tz_localize(UTC).to_pydatetime(),
-            last_ts=first.at[name, "max"].tz_localize(UTC).to_pydatetime(),
-            remaining=int(first.at[name, "size"]),
+            first_ts=pd.Timestamp(firsts[row]).tz_localize(UTC).to_pydatetime(),
+            last_ts=pd.Timestamp(lasts[row]).tz_localize(UTC).to_pydatetime(),
+            remaining=int(prediction.lengths[row]),
         )
-        for row, name in enumerate(names)
+        for row, name in enumerate(prediction.names)
     ]
 
 
@@ -313,12 +368,17 @@ def mase_scales(history: pd.DataFrame, prediction: pd.DataFrame, season: int) ->
     its history before the origin, as M4 scales MASE (``forecaster.metrics.naive_scale``: lag
     ``season``, lag 1 when the series is too short; NaN when there is none). Vectorised."""
     names, lengths, y = _series_runs(history)
-    run = np.repeat(np.arange(len(names)), lengths)
-    by_lag = {lag: _mean_abs_diff(y, run, len(names), lag) for lag in {season, 1}}
-    scale = np.where(lengths > season, by_lag[season], by_lag[1])
-    lookup = dict(zip((str(n) for n in names), scale.tolist(), strict=True))
+    scales = run_scales(lengths, y, season).tolist()
+    lookup = dict(zip((str(n) for n in names), scales, strict=True))
     wanted, _ = id_runs(prediction["unique_id"].to_numpy())
     return np.array([lookup.get(str(n), np.nan) for n in wanted], dtype=np.float64)
+
+
+def run_scales(lengths: np.ndarray, y: np.ndarray, season: int) -> np.ndarray:
+    """``mase_scales`` of series given as runs of LENGTHS of their values Y (in time order)."""
+    run = np.repeat(np.arange(len(lengths)), lengths)
+    by_lag = {lag: _mean_abs_diff(y, run, len(lengths), lag) for lag in {season, 1}}
+    return np.where(lengths > season, by_lag[season], by_lag[1])
 
 
 def _series_runs(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -7,17 +7,23 @@ with concurrent requests for the same model version). The answer's records come 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from api.errors import InvalidFieldError
 from api.schemas.forecast import SeriesIn
-from forecaster.records import forecast_records, quantile_keys
+from forecaster import Forecaster
+from forecaster.config import quantile_column
+from forecaster.data import Panel
+from forecaster.predict import future_stamps
+from forecaster.records import block_records, forecast_records, quantile_keys
+
+T = TypeVar("T")
 
 
 def history_frame(series: Sequence[SeriesIn]) -> pd.DataFrame:
@@ -73,10 +79,15 @@ def _utc_naive(stamps: list[datetime]) -> pd.DatetimeIndex:
 
 def quantile_columns(prediction: pd.DataFrame, wanted: Sequence[float] | None) -> dict[str, str]:
     """Map answer keys ("0.1") to prediction columns ("q0.1"), keeping only ``wanted`` ones."""
-    available = quantile_keys(prediction)
+    return chosen_quantiles(quantile_keys(prediction), wanted)
+
+
+def chosen_quantiles(available: Mapping[str, T], wanted: Sequence[float] | None) -> dict[str, T]:
+    """The ``wanted`` entries of AVAILABLE (answer key "0.1" -> anything), all when None; a
+    quantile the model lacks is a 422 naming ``body.quantiles``."""
     if wanted is None:
-        return available
-    chosen: dict[str, str] = {}
+        return dict(available)
+    chosen: dict[str, T] = {}
     for q in wanted:
         key = f"{q:g}"
         if key not in available:
@@ -93,6 +104,24 @@ def forecasts_json(
 ) -> list[dict[str, Any]]:
     """The ``forecasts`` list of the answer, one entry per series, built column-wise."""
     return forecast_records(prediction, quantile_columns(prediction, wanted))
+
+
+def panel_forecasts_json(
+    panel: Panel,
+    forecasts: np.ndarray,
+    model: Forecaster,
+    horizon: int,
+    wanted: Sequence[float] | None = None,
+) -> list[dict[str, Any]]:
+    """``forecasts_json`` of the frame ``forecast_frame`` would build from PANEL's FORECASTS
+    [series, steps, levels] (ids in ascending order), without building it."""
+    levels = model.levels
+    available = {quantile_column(q)[1:]: levels.index(q) for q in model.config.quantiles}
+    chosen = chosen_quantiles(available, wanted)
+    steps = forecasts[:, :horizon]
+    stamps = future_stamps(panel, horizon).reshape(len(panel.ids), horizon)
+    quantiles = {key: steps[:, :, level] for key, level in chosen.items()}
+    return block_records(list(panel.ids), stamps, steps[:, :, levels.index(0.5)], quantiles)
 
 
 def require_horizon(horizon: int, trained_horizon: int) -> None:

@@ -9,9 +9,12 @@ comparisons, and the Panel is built from the parsed lists directly. Anything els
 unsorted or repeated ids, NaN, tz-aware stamps, a calendar frequency, covariates...) returns
 None and takes the full path, which gives the same answers and words every error.
 
-The Panel and the frames are the ones the full path builds (same series order, values, starts
-and frequency; the frames' columns and dtypes), so answers, ``input_sha256`` and the forecast
-log do not change; tests compare both paths.
+No frame is built at all: the answer, the input hash and the forecast log's row are made from
+the arrays (``models.forecast_payload.Runs``), which hold the rows the full path's frames hold
+(same series order, timestamps and values), so answers, ``input_sha256`` and the forecast log
+do not change; tests compare both paths. Frames cost more than the checks: each holds dozens of
+objects that the garbage collector then scans, in pauses that every request of the process waits
+through.
 """
 
 from __future__ import annotations
@@ -24,19 +27,28 @@ import numpy as np
 import pandas as pd
 
 from api.forecasting import last_rows
+from api.provenance import runs_input_sha256
 from api.schemas.forecast import SeriesIn
 from forecaster import Forecaster
 from forecaster.calendar import fixed_step_ns, parse_freq
 from forecaster.data import Panel
+from models.forecast_payload import Runs
 
 
 @dataclass(frozen=True)
 class PostedPanel:
-    """The posted ``history`` frame, the part ``given`` to the network, and its Panel."""
+    """The posted series (``history``: runs and values ``history_y``), the part of them
+    ``given`` to the network (runs and ``given_y``), and its Panel."""
 
-    history: pd.DataFrame
-    given: pd.DataFrame
+    history: Runs
+    history_y: np.ndarray
+    given: Runs
+    given_y: np.ndarray
     panel: Panel
+
+    def input_sha256(self, horizon: int, quantiles: Sequence[float] | None) -> str:
+        """The answer's ``input_sha256``: ``api.provenance.input_sha256`` of the given frame."""
+        return runs_input_sha256(self.given, self.given_y, horizon, quantiles)
 
 
 def posted_panel(series: Sequence[SeriesIn], model: Forecaster) -> PostedPanel | None:
@@ -80,23 +92,19 @@ def _built(
     ds: np.ndarray,
     model: Forecaster,
 ) -> PostedPanel:
-    """The frames and the Panel of checked SERIES, trimmed as ``api.forecasting.recent`` trims
+    """The runs and the Panel of checked SERIES, trimmed as ``api.forecasting.recent`` trims
     them (each to the model's history, unless all of them together have no more rows than
-    that many per series), with the same row selection, so the same row labels."""
+    that many per series), with the same row selection."""
     names = [s.unique_id for s in series]
-    # Each name converted to the frame's string type once, then repeated: converting every
-    # row's name cost ~10 ms per 200,000 rows.
-    ids = pd.array(np.array(names, dtype=object), dtype="str").take(
-        np.repeat(np.arange(len(names)), lengths)
-    )
-    history = pd.DataFrame({"unique_id": ids, "ds": ds.view("datetime64[ns]"), "y": values})
+    history = Runs(np.array(names, dtype=object), lengths, ds)
     ends = np.cumsum(lengths)
     if lengths.sum() <= model.min_history * len(series):
-        keep, given = lengths, history
+        keep, given, given_y = lengths, history, values
     else:
         keep = np.minimum(lengths, model.min_history)
-        given = history[last_rows(ends - lengths, ends, model.min_history)]
+        rows = last_rows(ends - lengths, ends, model.min_history)
+        given, given_y = Runs(history.names, keep, ds[rows]), values[rows]
     parts = tuple(values[end - k : end] for end, k in zip(ends, keep, strict=True))
     firsts = pd.DatetimeIndex(ds[ends - keep].view("datetime64[ns]"))
     panel = Panel(tuple(names), parts, tuple(firsts), parse_freq(model.freq).freqstr)
-    return PostedPanel(history, given, panel)
+    return PostedPanel(history, values, given, given_y, panel)

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from models.digests import frame_digest
+from models.digests import frame_digest, runs_digest
+from models.forecast_payload import Runs
 
 
 @dataclass(frozen=True)
@@ -44,23 +46,14 @@ class Provenance:
         }
 
 
-def new_provenance(
-    model: str,
-    version: int,
-    artifact_sha256: str,
-    history: pd.DataFrame,
-    horizon: int,
-    quantiles: Sequence[float] | None,
-    future: pd.DataFrame | None = None,
-) -> Provenance:
-    """A fresh forecast id and the input hash of HISTORY (the frame given to the network) and
-    FUTURE (the future covariate values it was given, if any)."""
+def new_provenance(model: str, version: int, artifact_sha256: str, input_sha256: str) -> Provenance:
+    """A fresh forecast id for an answer of the version, whose input hashed as INPUT_SHA256."""
     return Provenance(
         forecast_id=str(uuid.uuid4()),
         model=model,
         version=version,
         artifact_sha256=artifact_sha256,
-        input_sha256=input_sha256(history, horizon, quantiles, future),
+        input_sha256=input_sha256,
         created_at=datetime.now(UTC),
     )
 
@@ -73,11 +66,22 @@ def input_sha256(
 ) -> str:
     """sha256 of the request (horizon, quantiles), of the history's rows in their order (series
     names as runs, every timestamp, value and covariate) and of the future rows, if any."""
-    header = {
-        "horizon": horizon,
-        "quantiles": None if quantiles is None else [float(q) for q in quantiles],
-    }
-    digest = frame_digest(history, header)
+    digest = frame_digest(history, request_header(horizon, quantiles))
     if future is not None and len(future):
         digest.update(frame_digest(future, {"future": True}).digest())
     return digest.hexdigest()
+
+
+def runs_input_sha256(
+    history: Runs, y: np.ndarray, horizon: int, quantiles: Sequence[float] | None
+) -> str:
+    """``input_sha256`` of a history without covariates given as its runs and values ``y``."""
+    return runs_digest(history, y, request_header(horizon, quantiles)).hexdigest()
+
+
+def request_header(horizon: int, quantiles: Sequence[float] | None) -> dict[str, Any]:
+    """The request's part of the input hash."""
+    return {
+        "horizon": horizon,
+        "quantiles": None if quantiles is None else [float(q) for q in quantiles],
+    }

@@ -42,39 +42,52 @@ def forecast_records(
     order = np.argsort(starts)  # keep the order of the sorted frame
     shape = (len(ids), int(counts[0]))  # [series, steps]
 
-    def block(values: np.ndarray) -> list[list[Any]]:
-        return values.reshape(shape)[order].tolist()
+    def block(values: np.ndarray) -> np.ndarray:
+        return values.reshape(shape)[order]
 
-    ds = block(_iso_utc(frame["ds"]))
-    mean = block(frame["mean"].to_numpy(dtype="float64"))
-    quantiles = {k: block(frame[c].to_numpy(dtype="float64")) for k, c in chosen.items()}
+    return block_records(
+        ids[order].tolist(),
+        block(frame["ds"].to_numpy(dtype="datetime64[ns]")),
+        block(frame["mean"].to_numpy(dtype="float64")),
+        {k: block(frame[c].to_numpy(dtype="float64")) for k, c in chosen.items()},
+    )
+
+
+def block_records(
+    names: list[Any], ds: np.ndarray, mean: np.ndarray, quantiles: Mapping[str, np.ndarray]
+) -> list[Record]:
+    """``forecast_records`` of series given as blocks [series, steps]: timestamps (UTC-naive
+    datetime64), the mean and each quantile (record key -> block), one record per name."""
+    stamps = _iso_utc(ds.reshape(-1)).reshape(ds.shape).tolist()
+    means = np.asarray(mean, dtype="float64").tolist()
+    levels = {key: np.asarray(rows, dtype="float64").tolist() for key, rows in quantiles.items()}
     return [
         {
             "unique_id": name,
-            "ds": ds[i],
-            "mean": mean[i],
-            "quantiles": {key: rows[i] for key, rows in quantiles.items()},
+            "ds": stamps[i],
+            "mean": means[i],
+            "quantiles": {key: rows[i] for key, rows in levels.items()},
         }
-        for i, name in enumerate(ids[order].tolist())
+        for i, name in enumerate(names)
     ]
 
 
 def _record(unique_id: str, group: pd.DataFrame, columns: Mapping[str, str]) -> Record:
     return {
         "unique_id": unique_id,
-        "ds": _iso_utc(group["ds"]).tolist(),
+        "ds": _iso_utc(group["ds"].to_numpy(dtype="datetime64[ns]")).tolist(),
         "mean": group["mean"].to_numpy(dtype="float64").tolist(),
         "quantiles": {k: group[c].to_numpy(dtype="float64").tolist() for k, c in columns.items()},
     }
 
 
-def _iso_utc(stamps: pd.Series) -> np.ndarray:
+def _iso_utc(stamps: np.ndarray) -> np.ndarray:
     """UTC-naive datetimes as ISO 8601 strings with ``Z`` (vectorised).
 
     Series of one request mostly share their future timestamps, so each distinct one is
     formatted once (a thousand series x 48 steps: 48 strings instead of 48,000).
     """
-    seconds = stamps.to_numpy().astype("datetime64[s]")
+    seconds = stamps.astype("datetime64[s]")
     distinct, where = np.unique(seconds, return_inverse=True)
     return np.datetime_as_string(distinct, unit="s", timezone="UTC")[where.reshape(-1)]
 

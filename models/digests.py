@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.forecast_payload import id_runs
+from models.forecast_payload import Runs
 
 KEYS = ("unique_id", "ds", "y")
 
@@ -22,19 +23,27 @@ KEYS = ("unique_id", "ds", "y")
 def frame_digest(frame: pd.DataFrame, header: dict[str, Any]) -> hashlib._Hash:
     """A running sha256 over HEADER (JSON) and FRAME's rows (see the module); the caller may
     add more (another frame) before taking ``hexdigest()``."""
-    names, lengths = id_runs(frame["unique_id"].to_numpy())
     extras = [str(c) for c in frame.columns if c not in KEYS]
-    header = {**header, "series": [str(name) for name in names]}
-    if extras:
-        header["covariates"] = extras
-    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
-    digest.update(np.ascontiguousarray(lengths, dtype="<i8").tobytes())
-    ds = frame["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    digest.update(np.ascontiguousarray(ds, dtype="<i8").tobytes())
-    if "y" in frame.columns:
-        digest.update(np.ascontiguousarray(frame["y"].to_numpy(dtype=np.float64), "<f8").tobytes())
+    y = frame["y"].to_numpy(dtype=np.float64) if "y" in frame.columns else None
+    digest = runs_digest(Runs.of(frame), y, header, extras)
     for name in extras:
         update_column(digest, frame[name])
+    return digest
+
+
+def runs_digest(
+    runs: Runs, y: np.ndarray | None, header: dict[str, Any], covariates: Sequence[str] = ()
+) -> hashlib._Hash:
+    """``frame_digest`` of a frame given as its runs and values ``y``, up to its covariate
+    columns (named in the header; the caller feeds their values with ``update_column``)."""
+    header = {**header, "series": [str(name) for name in runs.names]}
+    if covariates:
+        header["covariates"] = list(covariates)
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    digest.update(np.ascontiguousarray(runs.lengths, dtype="<i8").tobytes())
+    digest.update(np.ascontiguousarray(runs.ds, dtype="<i8").tobytes())
+    if y is not None:
+        digest.update(np.ascontiguousarray(y, "<f8").tobytes())
     return digest
 
 

@@ -46,21 +46,67 @@ def id_runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids[starts], lengths
 
 
+@dataclass(frozen=True)
+class Runs:
+    """The ``unique_id`` and ``ds`` columns of a long frame as arrays: the name and the length of
+    each run of equal consecutive ids, and every row's timestamp (datetime64[ns] as int64)."""
+
+    names: np.ndarray
+    lengths: np.ndarray
+    ds: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Runs:
+        """The runs of FRAME's rows, in its order."""
+        names, lengths = id_runs(frame["unique_id"].to_numpy())
+        return cls(names, lengths, frame["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64))
+
+
 def encode(payload: ForecastPayload) -> bytes:
     """The payload as ``.npz`` bytes (uncompressed: writing stays cheap)."""
-    arrays = _frame_arrays("h", payload.history)
-    arrays["h_y"] = payload.history["y"].to_numpy(dtype=np.float64)
-    arrays |= _covariate_arrays("h", payload.history)
+    history, prediction = payload.history, payload.prediction
+    arrays = _history_arrays(Runs.of(history), history["y"].to_numpy(dtype=np.float64))
+    arrays |= _covariate_arrays("h", history)
     if payload.future is not None:
-        arrays |= _frame_arrays("f", payload.future) | _covariate_arrays("f", payload.future)
-    prediction = payload.prediction
-    arrays |= _frame_arrays("p", prediction)
+        arrays |= _runs_arrays("f", Runs.of(payload.future))
+        arrays |= _covariate_arrays("f", payload.future)
     columns = [c for c in prediction.columns if c not in ("unique_id", "ds")]
-    arrays["p_columns"] = np.array(columns, dtype=str)
     # Column by column: selecting a sub-frame first costs more than the copy (small forecasts).
-    arrays["p_values"] = np.column_stack([prediction[c].to_numpy(np.float64) for c in columns])
-    if payload.scale is not None:
-        arrays["scale"] = np.asarray(payload.scale, dtype=np.float64)
+    values = np.column_stack([prediction[c].to_numpy(np.float64) for c in columns])
+    arrays |= _prediction_arrays(Runs.of(prediction), columns, values, payload.scale)
+    return _npz(arrays)
+
+
+def encode_runs(
+    history: Runs,
+    y: np.ndarray,
+    prediction: Runs,
+    columns: list[str],
+    values: np.ndarray,
+    scale: np.ndarray | None = None,
+) -> bytes:
+    """``encode`` of a forecast without covariates given as arrays instead of frames: the
+    history's runs and values ``y``, the prediction's runs and ``values`` [rows, columns]."""
+    arrays = _history_arrays(history, y)
+    return _npz(arrays | _prediction_arrays(prediction, columns, values, scale))
+
+
+def _history_arrays(history: Runs, y: np.ndarray) -> dict[str, np.ndarray]:
+    return _runs_arrays("h", history) | {"h_y": np.asarray(y, dtype=np.float64)}
+
+
+def _prediction_arrays(
+    prediction: Runs, columns: list[str], values: np.ndarray, scale: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    arrays = _runs_arrays("p", prediction)
+    arrays["p_columns"] = np.array(columns, dtype=str)
+    arrays["p_values"] = np.asarray(values, dtype=np.float64)
+    if scale is not None:
+        arrays["scale"] = np.asarray(scale, dtype=np.float64)
+    return arrays
+
+
+def _npz(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, allow_pickle=False, **arrays)
     return buffer.getvalue()
@@ -120,12 +166,11 @@ def _add_covariates(frame: pd.DataFrame, prefix: str, arrays: dict[str, np.ndarr
             frame[name] = labels[:, label_names.index(name)]
 
 
-def _frame_arrays(prefix: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    names, lengths = id_runs(frame["unique_id"].to_numpy())
+def _runs_arrays(prefix: str, runs: Runs) -> dict[str, np.ndarray]:
     return {
-        f"{prefix}_names": np.array([str(n) for n in names], dtype=str),
-        f"{prefix}_lengths": lengths.astype(np.int64),
-        f"{prefix}_ds": frame["ds"].to_numpy(dtype="datetime64[ns]").view(np.int64),
+        f"{prefix}_names": np.array([str(n) for n in runs.names], dtype=str),
+        f"{prefix}_lengths": runs.lengths.astype(np.int64),
+        f"{prefix}_ds": runs.ds,
     }
 
 

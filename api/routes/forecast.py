@@ -14,14 +14,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from api.batching import batched_forecast, batched_predict
+from api.batching import batched_predict
 from api.covariate_inputs import check_future_values, future_frame, posted_frames
 from api.data_checks import check_posted_series
 from api.deps import Services, ServicesDep
 from api.errors import InvalidFieldError, field_of_store_errors
 from api.forecast_csv import CSV_RESPONSE, csv_answer, wants_csv
 from api.forecast_log import StoredModel
-from api.forecasting import forecasts_json, recent
+from api.forecasting import forecasts_json, panel_forecasts_json, recent, require_horizon
 from api.instant import forecast_without_model
 from api.openapi import request_body
 from api.posted_panel import posted_panel
@@ -86,31 +86,26 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
         posted = posted_panel(body.series, model) if body.series is not None else None
         if posted is None:
             history, future = _frames(session, body, model)
-    if posted is not None:  # plainly valid posted series: no frame to validate (api.posted_panel)
-        history, given, future = posted.history, posted.given, None
-        prediction, timing = batched_forecast(
-            services.batcher,
-            version.artifact_sha256,
-            model,
-            posted.panel,
-            body.horizon,
-            version.horizon,
-        )
-    else:
-        given = recent(history, model.min_history)
-        prediction, timing = batched_predict(
-            services.batcher,
-            version.artifact_sha256,
-            model,
-            given,
-            body.horizon,
-            version.horizon,
-            future,
-        )
-    forecasts = forecasts_json(prediction, body.quantiles)
     stored = StoredModel(name, version.version, version.artifact_sha256, model.season)
+    if posted is not None:  # plainly valid posted series: arrays, no frame (api.posted_panel)
+        require_horizon(body.horizon, min(version.horizon, model.horizon))
+        forecasts, timing = services.batcher.forecast(version.artifact_sha256, model, posted.panel)
+        answer = panel_forecasts_json(posted.panel, forecasts, model, body.horizon, body.quantiles)
+        traced = services.forecast_log.record_posted(body, stored, posted, forecasts, model)
+        return FastJSONResponse({**traced, "forecasts": answer}, headers=timing.headers())
+    given = recent(history, model.min_history)
+    prediction, timing = batched_predict(
+        services.batcher,
+        version.artifact_sha256,
+        model,
+        given,
+        body.horizon,
+        version.horizon,
+        future,
+    )
+    forecasts_out = forecasts_json(prediction, body.quantiles)
     traced = services.forecast_log.record(body, stored, history, given, prediction, future)
-    return FastJSONResponse({**traced, "forecasts": forecasts}, headers=timing.headers())
+    return FastJSONResponse({**traced, "forecasts": forecasts_out}, headers=timing.headers())
 
 
 def _frames(
