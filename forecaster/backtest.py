@@ -54,36 +54,46 @@ class Evaluation:
 
     def report(self) -> dict[str, Any]:
         """The ``backtest`` document: per window, per step and overall, with the baselines."""
-        ours = pointwise(self.actual, self.forecast, self.levels, self.scale)
+        ours = _blocks(self.actual, self.forecast, self.levels, self.scale)
         theirs = {
-            name: pointwise(self.actual, f, self.levels, self.scale)
+            name: _blocks(self.actual, f, self.levels, self.scale)
             for name, f in self.baselines.items()
         }
-        overall = _json(block_metrics(ours))
-        baselines = {name: _json(block_metrics(t)) for name, t in theirs.items()}
-        by_window = _json(block_metrics(ours, axis=(1, 2)))
-        naive_by_window = {k: _json(block_metrics(t, axis=(1, 2))) for k, t in theirs.items()}
+        overall, baselines = ours["overall"], {k: t["overall"] for k, t in theirs.items()}
         windows: list[dict[str, Any]] = [
             {
                 "cutoff": cutoff,
                 "points_from_end": offset,
-                "metrics": _pick(by_window, w),
-                "baselines": {k: _pick(v, w) for k, v in naive_by_window.items()},
+                "metrics": _pick(ours["by_window"], w),
+                "baselines": {k: _pick(t["by_window"], w) for k, t in theirs.items()},
             }
             for w, (cutoff, offset) in enumerate(zip(self.cutoffs, self.offsets, strict=True))
         ]
         for window in windows:
             window["skill"] = skill(window["metrics"], window["baselines"]["seasonal_naive"])
-        by_step = _json(block_metrics(ours, axis=(0, 1)))
         return {
             "windows": windows,
             "metrics": overall,
-            "by_step": {k: v for k, v in by_step.items() if k != "coverage"},
+            "by_step": {k: v for k, v in ours["by_step"].items() if k != "coverage"},
             "baselines": baselines,
             "skill": skill(overall, baselines["seasonal_naive"]),
             "steps": int(self.actual.shape[2]),
             "series": int(self.actual.shape[1]),
         }
+
+
+# The report's means of the per-point terms: over every point, per window and per step.
+_BLOCKS = {"overall": None, "by_window": (1, 2), "by_step": (0, 1)}
+
+
+def _blocks(
+    actual: np.ndarray, forecast: np.ndarray, levels: tuple[float, ...], scale: np.ndarray
+) -> dict[str, Any]:
+    """One model's block metrics (``_BLOCKS``), as JSON. Its per-point terms (one [W, S, h]
+    array per metric) live only while they are reduced, so one model's are in memory at a
+    time, not all three models' (bench/scale.py, "Memory at scale")."""
+    terms = pointwise(actual, forecast, levels, scale)
+    return {name: _json(block_metrics(terms, axis)) for name, axis in _BLOCKS.items()}
 
 
 def skill(ours: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
@@ -104,30 +114,30 @@ def evaluate(
     steps = model.horizon if steps is None else min(steps, model.horizon)
     if scale is None:
         scale = series_scale(panel, max(offsets), model.season)
-    actual, forecast, cutoffs = [], [], []
-    baselines: dict[str, list[np.ndarray]] = {name: [] for name in BASELINES}
-    for offset in offsets:
+    # Written in place, window by window: no per-series arrays to stack (memory at scale).
+    shape = (len(offsets), len(panel.ids), steps)
+    actual = np.empty(shape)
+    forecast = np.empty((*shape, len(model.levels)))
+    baselines = {name: np.empty_like(forecast) for name in BASELINES}
+    cutoffs = []
+    for w, offset in enumerate(offsets):
         if offset < steps:
             raise ValueError(f"a window {offset} points from the end cannot hold {steps} steps")
         history = panel.cut(offset)
-        actual.append(
-            np.stack([v[len(v) - offset : len(v) - offset + steps] for v in panel.values])
-        )
-        forecast.append(model.forecast_panel(history)[:, :steps])
+        for s, v in enumerate(panel.values):
+            actual[w, s] = v[len(v) - offset : len(v) - offset + steps]
+        forecast[w] = model.forecast_panel(history)[:, :steps]
         for name, m in zip(BASELINES, (model.season, 1), strict=True):
-            baselines[name].append(
-                np.stack(
-                    [seasonal_naive_quantiles(h, steps, m, model.levels) for h in history.values]
-                )
-            )
+            for s, h in enumerate(history.values):
+                baselines[name][w, s] = seasonal_naive_quantiles(h, steps, m, model.levels)
         cutoffs.append(max(history.last(i) for i in range(len(history.ids))).isoformat())
     return Evaluation(
         offsets=tuple(offsets),
         cutoffs=tuple(cutoffs),
-        actual=np.stack(actual),
-        forecast=np.stack(forecast),
+        actual=actual,
+        forecast=forecast,
         levels=model.levels,
-        baselines={k: np.stack(v) for k, v in baselines.items()},
+        baselines=baselines,
         scale=scale,
     )
 

@@ -90,8 +90,7 @@ def pointwise(
     denom = np.abs(actual) + np.abs(point)
     ratio = np.divide(np.abs(error), denom, out=np.zeros_like(denom), where=denom > 0)
     q = np.asarray(levels)
-    diff = actual[..., None] - forecast  # [W, S, h, Q]
-    pinball = np.maximum(q * diff, (q - 1.0) * diff).mean(axis=-1)
+    pinball = _pinball(actual, forecast, q)
     terms = {
         "mae": np.abs(error),
         "se": error**2,
@@ -112,6 +111,18 @@ def pointwise(
         )
         terms["msis"] = (upper - lower + penalty) / scale
     return terms
+
+
+def _pinball(actual: np.ndarray, forecast: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """The mean pinball loss over the levels ``q`` at each point [W, S, h], a window at a time
+    and in place: two [S, h, Q] temporaries, not four of [W, S, h, Q] (memory at scale)."""
+    out = np.empty(actual.shape)
+    for w in range(len(actual)):
+        diff = actual[w, ..., None] - forecast[w]  # [S, h, Q]
+        above = q * diff
+        diff *= q - 1.0
+        out[w] = np.maximum(above, diff, out=above).mean(axis=-1)
+    return out
 
 
 def block_metrics(terms: dict[str, np.ndarray], axis: tuple[int, ...] | None = None) -> Any:
