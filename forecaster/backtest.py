@@ -21,7 +21,7 @@ from forecaster.baselines import seasonal_naive_quantiles
 from forecaster.calendar import fixed_step_ns, parse_freq
 from forecaster.data import Panel
 from forecaster.errors import NoHeldOutDataError
-from forecaster.metrics import block_metrics, naive_scale, pointwise
+from forecaster.metrics import blocks, naive_scale, pointwise_terms
 
 if TYPE_CHECKING:
     from forecaster.estimator import Forecaster
@@ -89,11 +89,10 @@ _BLOCKS = {"overall": None, "by_window": (1, 2), "by_step": (0, 1)}
 def _blocks(
     actual: np.ndarray, forecast: np.ndarray, levels: tuple[float, ...], scale: np.ndarray
 ) -> dict[str, Any]:
-    """One model's block metrics (``_BLOCKS``), as JSON. Its per-point terms (one [W, S, h]
-    array per metric) live only while they are reduced, so one model's are in memory at a
-    time, not all three models' (bench/scale.py, "Memory at scale")."""
-    terms = pointwise(actual, forecast, levels, scale)
-    return {name: _json(block_metrics(terms, axis)) for name, axis in _BLOCKS.items()}
+    """One model's block metrics (``_BLOCKS``), as JSON. Each per-point term (one [W, S, h]
+    array per metric) lives only while it is reduced: one in memory at a time, where the
+    three models' all were (bench/scale.py, "Memory at scale")."""
+    return _json(blocks(pointwise_terms(actual, forecast, levels, scale), _BLOCKS))
 
 
 def skill(ours: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
