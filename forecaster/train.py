@@ -34,7 +34,7 @@ EVAL_CHUNK = 4096  # validation windows per term of the score's sum
 # ~130 MB (bench/scale.py, "Memory at scale"). Passes start at multiples of EVAL_PASS (a
 # multiple of 8 rows, see forecaster.predict.ROW_MULTIPLE), so each window's numbers are those
 # of the single pass per term that preceded them.
-EVAL_PASS = 1024
+EVAL_PASS = 256
 SEED_STRIDE = 7919  # member k is initialised from seed + k * SEED_STRIDE
 EMA_DECAY = 0.995  # the weight average spans about the last 200 steps (4 full epochs) at most
 
