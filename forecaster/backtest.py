@@ -38,8 +38,9 @@ class Evaluation:
     actual: np.ndarray  # [W, S, h]
     forecast: np.ndarray  # [W, S, h, Q] at ``levels``
     levels: tuple[float, ...]
-    baselines: dict[str, np.ndarray]  # name -> [W, S, h, Q], the same windows
     scale: np.ndarray  # [S] in-sample seasonal naive MAE of each series
+    values: tuple[np.ndarray, ...]  # the series the windows were cut from (for the baselines)
+    season: int  # the seasonal naive's
 
     def subset(self, windows: list[int], steps: int) -> Evaluation:
         """The same evaluation restricted to some windows and the first ``steps`` steps."""
@@ -49,15 +50,26 @@ class Evaluation:
             cutoffs=tuple(self.cutoffs[w] for w in windows),
             actual=self.actual[windows, :, :steps],
             forecast=self.forecast[windows, :, :steps],
-            baselines={k: v[windows, :, :steps] for k, v in self.baselines.items()},
         )
+
+    def baseline(self, name: str) -> np.ndarray:
+        """Baseline NAME's quantiles [W, S, h, Q] on the same windows, computed when asked:
+        both held for every window took twice the memory of the network's forecasts
+        (bench/scale.py, "Memory at scale")."""
+        m, steps = (self.season if name == "seasonal_naive" else 1), self.actual.shape[2]
+        out = np.empty(self.forecast.shape)
+        for w, offset in enumerate(self.offsets):
+            for s, v in enumerate(self.values):
+                history = v[: len(v) - offset]  # as Panel.cut(offset)
+                out[w, s] = seasonal_naive_quantiles(history, steps, m, self.levels)
+        return out
 
     def report(self) -> dict[str, Any]:
         """The ``backtest`` document: per window, per step and overall, with the baselines."""
         ours = _blocks(self.actual, self.forecast, self.levels, self.scale)
         theirs = {
-            name: _blocks(self.actual, f, self.levels, self.scale)
-            for name, f in self.baselines.items()
+            name: _blocks(self.actual, self.baseline(name), self.levels, self.scale)
+            for name in BASELINES
         }
         overall, baselines = ours["overall"], {k: t["overall"] for k, t in theirs.items()}
         windows: list[dict[str, Any]] = [
@@ -109,7 +121,7 @@ def evaluate(
     scale: np.ndarray | None = None,
 ) -> Evaluation:
     """Forecast ``steps`` (default: the horizon) after each window of ``offsets`` (oldest
-    first, each at least ``steps``) with ``model`` and both baselines."""
+    first, each at least ``steps``) with ``model`` (the baselines' when a report asks)."""
     steps = model.horizon if steps is None else min(steps, model.horizon)
     if scale is None:
         scale = series_scale(panel, max(offsets), model.season)
@@ -117,7 +129,6 @@ def evaluate(
     shape = (len(offsets), len(panel.ids), steps)
     actual = np.empty(shape)
     forecast = np.empty((*shape, len(model.levels)))
-    baselines = {name: np.empty_like(forecast) for name in BASELINES}
     cutoffs = []
     for w, offset in enumerate(offsets):
         if offset < steps:
@@ -126,9 +137,6 @@ def evaluate(
         for s, v in enumerate(panel.values):
             actual[w, s] = v[len(v) - offset : len(v) - offset + steps]
         forecast[w] = model.forecast_panel(history)[:, :steps]
-        for name, m in zip(BASELINES, (model.season, 1), strict=True):
-            for s, h in enumerate(history.values):
-                baselines[name][w, s] = seasonal_naive_quantiles(h, steps, m, model.levels)
         cutoffs.append(max(history.last(i) for i in range(len(history.ids))).isoformat())
     return Evaluation(
         offsets=tuple(offsets),
@@ -136,8 +144,9 @@ def evaluate(
         actual=actual,
         forecast=forecast,
         levels=model.levels,
-        baselines=baselines,
         scale=scale,
+        values=panel.values,
+        season=model.season,
     )
 
 
