@@ -121,15 +121,22 @@ def pointwise_terms(
         yield "msis", (upper - lower + penalty) / scale
 
 
+PINBALL_BLOCK = 1024  # series at a time: the [W, S, h, Q] temporaries stay small
+
+
 def _pinball(actual: np.ndarray, forecast: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """The mean pinball loss over the levels ``q`` at each point [W, S, h], a window at a time
-    and in place: two [S, h, Q] temporaries, not four of [W, S, h, Q] (memory at scale)."""
+    """The mean pinball loss over the levels ``q`` at each point [W, S, h], per window and
+    PINBALL_BLOCK series, in place: two small temporaries, not four of [W, S, h, Q] (75 MB
+    each at 20,000 series; memory at scale). Each point's mean is the same whatever else is
+    in the block."""
     out = np.empty(actual.shape)
-    for w in range(len(actual)):
-        diff = actual[w, ..., None] - forecast[w]  # [S, h, Q]
-        above = q * diff
-        diff *= q - 1.0
-        out[w] = np.maximum(above, diff, out=above).mean(axis=-1)
+    for w in range(actual.shape[0]):
+        for start in range(0, actual.shape[1], PINBALL_BLOCK):
+            part = slice(start, start + PINBALL_BLOCK)
+            diff = actual[w, part, :, None] - forecast[w, part]  # [block, h, Q]
+            above = q * diff
+            diff *= q - 1.0
+            out[w, part] = np.maximum(above, diff, out=above).mean(axis=-1)
     return out
 
 
