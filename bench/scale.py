@@ -1,7 +1,7 @@
 """Memory at scale: peak RSS of ``Forecaster.fit`` and ``predict`` on many long series.
 
 Usage: python bench/scale.py [--series 20000] [--points 500] [--budget 10] [--shuffled]
-       [--no-record]
+       [--stages] [--no-record]
 
 It builds a long frame of ``series x points`` hourly observations (string ids, datetime64 ds,
 float64 y, as a user's frame usually is; ``--shuffled``: its rows in random order, so
@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 import sections  # noqa: E402  (bench/sections.py)
 
-from forecaster import ForecastConfig, Forecaster  # noqa: E402
+from forecaster import ForecastConfig, Forecaster, estimator  # noqa: E402
+from forecaster.backtest import Evaluation  # noqa: E402
 from forecaster.predict import PREDICT_CHUNK  # noqa: E402
 
 SECTION = "## Memory at scale"
@@ -53,24 +54,67 @@ def rss_bytes() -> int:
 
 
 class PeakMeter:
-    """Samples RSS in a background thread; ``phase`` returns the peak since the last call."""
+    """Samples RSS in a background thread; ``peak_since`` is the highest sample since a time.
+
+    Samples are kept, not folded into one running maximum: a reset of that maximum raced with
+    the thread, which could write back the previous phase's peak."""
 
     def __init__(self, every_s: float = 0.01) -> None:
-        self.peak, self.every_s = rss_bytes(), every_s
+        self.every_s = every_s
+        self.samples: list[tuple[float, int]] = []
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
         while True:
-            self.peak = max(self.peak, rss_bytes())
+            self.samples.append((time.monotonic(), rss_bytes()))
             time.sleep(self.every_s)
+
+    def peak_since(self, start: float) -> int:
+        """The highest RSS sampled since ``start`` (time.monotonic), or the current one."""
+        peak = rss_bytes()
+        for at, rss in reversed(self.samples):
+            if at < start:
+                break
+            peak = max(peak, rss)
+        return peak
 
     def measure(self, work: Callable[[], Any]) -> tuple[Any, int, int]:
         """Run ``work``; return its result, the RSS before and the peak RSS during it."""
-        before = rss_bytes()
-        self.peak = before
+        before, start = rss_bytes(), time.monotonic()
         result = work()
         time.sleep(3 * self.every_s)
-        return result, before, max(self.peak, rss_bytes())
+        return result, before, self.peak_since(start)
+
+
+# The stages of ``fit``, by the name fit looks each up under (``--stages``).
+STAGES: dict[str, tuple[Any, str]] = {
+    "prepare": (estimator, "prepare"),
+    "pad": (estimator, "pad"),
+    "train": (estimator, "fit_members"),
+    "calibrate": (Forecaster, "_calibrate"),
+    "backtest forecasts": (estimator, "evaluate"),
+    "backtest report": (Evaluation, "report"),
+}
+
+
+def trace_stages(meter: PeakMeter) -> list[tuple[str, int, int, int]]:
+    """Wrap every stage of STAGES; each call appends (stage, RSS before, peak, RSS after) to
+    the list returned."""
+    rows: list[tuple[str, int, int, int]] = []
+
+    def traced(label: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            before, start = rss_bytes(), time.monotonic()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                rows.append((label, before, meter.peak_since(start), rss_bytes()))
+
+        return run
+
+    for label, (owner, name) in STAGES.items():
+        setattr(owner, name, traced(label, getattr(owner, name)))
+    return rows
 
 
 def make_frame(series: int, points: int, seed: int = 0, shuffled: bool = False) -> pd.DataFrame:
@@ -97,9 +141,16 @@ def main() -> None:
     observations = len(frame)
     with_frame = rss_bytes()
     config = ForecastConfig(time_budget_s=args.budget)
+    stages = trace_stages(meter) if args.stages else []
     model, before_fit, fit_peak = meter.measure(
         lambda: Forecaster(config).fit(frame, horizon=args.horizon)
     )
+    after_fit = rss_bytes()
+    for label, before, peak, after in stages:
+        print(
+            f"stage {label:26s} before {before / 1e6:7,.0f}  peak {peak / 1e6:7,.0f}  "
+            f"after {after / 1e6:7,.0f} MB"
+        )
     forecast, before_predict, predict_peak = meter.measure(model.predict)
     results = {
         "series": args.series,
@@ -112,6 +163,7 @@ def main() -> None:
         "fit_peak_mb": fit_peak / 1e6,
         "fit_peak_bytes_per_obs": fit_peak / observations,
         "fit_above_frame_bytes_per_obs": (fit_peak - before_fit) / observations,
+        "rss_after_fit_mb": after_fit / 1e6,
         "predict_peak_above_mb": (predict_peak - before_predict) / 1e6,
         "forecast_frame_mb": forecast.memory_usage(deep=True).sum() / 1e6,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6,
@@ -163,6 +215,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=10.0, help="fit's time budget (s)")
     parser.add_argument("--shuffled", action="store_true", help="rows in random order")
     parser.add_argument("--no-record", action="store_true", help="leave BENCHMARKS.md alone")
+    parser.add_argument("--stages", action="store_true", help="print the peak of each fit stage")
     return parser.parse_args()
 
 

@@ -21,7 +21,7 @@ from forecaster.baselines import seasonal_naive_quantiles
 from forecaster.calendar import fixed_step_ns, parse_freq
 from forecaster.data import Panel
 from forecaster.errors import NoHeldOutDataError
-from forecaster.metrics import block_metrics, naive_scale, pointwise
+from forecaster.metrics import blocks, naive_scale, pointwise_terms
 
 if TYPE_CHECKING:
     from forecaster.estimator import Forecaster
@@ -38,8 +38,9 @@ class Evaluation:
     actual: np.ndarray  # [W, S, h]
     forecast: np.ndarray  # [W, S, h, Q] at ``levels``
     levels: tuple[float, ...]
-    baselines: dict[str, np.ndarray]  # name -> [W, S, h, Q], the same windows
     scale: np.ndarray  # [S] in-sample seasonal naive MAE of each series
+    values: tuple[np.ndarray, ...]  # the series the windows were cut from (for the baselines)
+    season: int  # the seasonal naive's
 
     def subset(self, windows: list[int], steps: int) -> Evaluation:
         """The same evaluation restricted to some windows and the first ``steps`` steps."""
@@ -49,41 +50,61 @@ class Evaluation:
             cutoffs=tuple(self.cutoffs[w] for w in windows),
             actual=self.actual[windows, :, :steps],
             forecast=self.forecast[windows, :, :steps],
-            baselines={k: v[windows, :, :steps] for k, v in self.baselines.items()},
         )
+
+    def baseline(self, name: str) -> np.ndarray:
+        """Baseline NAME's quantiles [W, S, h, Q] on the same windows, computed when asked:
+        both held for every window took twice the memory of the network's forecasts
+        (bench/scale.py, "Memory at scale")."""
+        m, steps = (self.season if name == "seasonal_naive" else 1), self.actual.shape[2]
+        out = np.empty(self.forecast.shape)
+        for w, offset in enumerate(self.offsets):
+            for s, v in enumerate(self.values):
+                history = v[: len(v) - offset]  # as Panel.cut(offset)
+                out[w, s] = seasonal_naive_quantiles(history, steps, m, self.levels)
+        return out
 
     def report(self) -> dict[str, Any]:
         """The ``backtest`` document: per window, per step and overall, with the baselines."""
-        ours = pointwise(self.actual, self.forecast, self.levels, self.scale)
+        ours = _blocks(self.actual, self.forecast, self.levels, self.scale)
         theirs = {
-            name: pointwise(self.actual, f, self.levels, self.scale)
-            for name, f in self.baselines.items()
+            name: _blocks(self.actual, self.baseline(name), self.levels, self.scale)
+            for name in BASELINES
         }
-        overall = _json(block_metrics(ours))
-        baselines = {name: _json(block_metrics(t)) for name, t in theirs.items()}
-        by_window = _json(block_metrics(ours, axis=(1, 2)))
-        naive_by_window = {k: _json(block_metrics(t, axis=(1, 2))) for k, t in theirs.items()}
+        overall, baselines = ours["overall"], {k: t["overall"] for k, t in theirs.items()}
         windows: list[dict[str, Any]] = [
             {
                 "cutoff": cutoff,
                 "points_from_end": offset,
-                "metrics": _pick(by_window, w),
-                "baselines": {k: _pick(v, w) for k, v in naive_by_window.items()},
+                "metrics": _pick(ours["by_window"], w),
+                "baselines": {k: _pick(t["by_window"], w) for k, t in theirs.items()},
             }
             for w, (cutoff, offset) in enumerate(zip(self.cutoffs, self.offsets, strict=True))
         ]
         for window in windows:
             window["skill"] = skill(window["metrics"], window["baselines"]["seasonal_naive"])
-        by_step = _json(block_metrics(ours, axis=(0, 1)))
         return {
             "windows": windows,
             "metrics": overall,
-            "by_step": {k: v for k, v in by_step.items() if k != "coverage"},
+            "by_step": {k: v for k, v in ours["by_step"].items() if k != "coverage"},
             "baselines": baselines,
             "skill": skill(overall, baselines["seasonal_naive"]),
             "steps": int(self.actual.shape[2]),
             "series": int(self.actual.shape[1]),
         }
+
+
+# The report's means of the per-point terms: over every point, per window and per step.
+_BLOCKS = {"overall": None, "by_window": (1, 2), "by_step": (0, 1)}
+
+
+def _blocks(
+    actual: np.ndarray, forecast: np.ndarray, levels: tuple[float, ...], scale: np.ndarray
+) -> dict[str, Any]:
+    """One model's block metrics (``_BLOCKS``), as JSON. Each per-point term (one [W, S, h]
+    array per metric) lives only while it is reduced: one in memory at a time, where the
+    three models' all were (bench/scale.py, "Memory at scale")."""
+    return _json(blocks(pointwise_terms(actual, forecast, levels, scale), _BLOCKS))
 
 
 def skill(ours: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
@@ -100,35 +121,32 @@ def evaluate(
     scale: np.ndarray | None = None,
 ) -> Evaluation:
     """Forecast ``steps`` (default: the horizon) after each window of ``offsets`` (oldest
-    first, each at least ``steps``) with ``model`` and both baselines."""
+    first, each at least ``steps``) with ``model`` (the baselines' when a report asks)."""
     steps = model.horizon if steps is None else min(steps, model.horizon)
     if scale is None:
         scale = series_scale(panel, max(offsets), model.season)
-    actual, forecast, cutoffs = [], [], []
-    baselines: dict[str, list[np.ndarray]] = {name: [] for name in BASELINES}
-    for offset in offsets:
+    # Written in place, window by window: no per-series arrays to stack (memory at scale).
+    shape = (len(offsets), len(panel.ids), steps)
+    actual = np.empty(shape)
+    forecast = np.empty((*shape, len(model.levels)))
+    cutoffs = []
+    for w, offset in enumerate(offsets):
         if offset < steps:
             raise ValueError(f"a window {offset} points from the end cannot hold {steps} steps")
         history = panel.cut(offset)
-        actual.append(
-            np.stack([v[len(v) - offset : len(v) - offset + steps] for v in panel.values])
-        )
-        forecast.append(model.forecast_panel(history)[:, :steps])
-        for name, m in zip(BASELINES, (model.season, 1), strict=True):
-            baselines[name].append(
-                np.stack(
-                    [seasonal_naive_quantiles(h, steps, m, model.levels) for h in history.values]
-                )
-            )
+        for s, v in enumerate(panel.values):
+            actual[w, s] = v[len(v) - offset : len(v) - offset + steps]
+        forecast[w] = model.forecast_panel(history)[:, :steps]
         cutoffs.append(max(history.last(i) for i in range(len(history.ids))).isoformat())
     return Evaluation(
         offsets=tuple(offsets),
         cutoffs=tuple(cutoffs),
-        actual=np.stack(actual),
-        forecast=np.stack(forecast),
+        actual=actual,
+        forecast=forecast,
         levels=model.levels,
-        baselines={k: np.stack(v) for k, v in baselines.items()},
         scale=scale,
+        values=panel.values,
+        season=model.season,
     )
 
 

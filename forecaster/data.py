@@ -30,6 +30,7 @@ from forecaster.covariates import (
 from forecaster.errors import CovariateError, InvalidDataError
 from forecaster.frames import (
     SeriesCodes,
+    neighbour_blocks,
     sort_series,
     sort_without_repeats,
     validate_long_frame,
@@ -246,15 +247,13 @@ def _regular_fast_path(frame: pd.DataFrame, series: SeriesCodes, freq: str | Non
     codes, names = series
     ds = frame["ds"].to_numpy("datetime64[ns]").view("int64")
     first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])  # first row of each series
-    inside = np.ones(len(ds) - 1, dtype=bool)
-    inside[first[1:] - 1] = False  # steps between two series are not steps
-    if not inside.any() or np.diff(first, append=len(ds)).max() < 3:
+    lengths = np.diff(first, append=len(ds))
+    if lengths.max() < 3:
         return None
-    steps = np.diff(ds)  # masked by comparison, not by indexing: no second copy of N steps
-    found = _fixed_step_offset(int(steps[np.argmax(inside)]), freq, pd.Timestamp(ds[first[0]]))
-    if found is None or not np.all((steps == found[1]) | ~inside):
+    row = int(first[np.argmax(lengths > 1)])  # the first step inside a series
+    found = _fixed_step_offset(int(ds[row + 1] - ds[row]), freq, pd.Timestamp(ds[first[0]]))
+    if found is None or not _every_step(ds, codes, found[1]):
         return None
-    del steps
     offset = found[0]
     starts = pd.DatetimeIndex(ds[first])
     if isinstance(offset, pd.offsets.Week) and len(set(starts.day_of_week)) > 1:
@@ -262,6 +261,14 @@ def _regular_fast_path(frame: pd.DataFrame, series: SeriesCodes, freq: str | Non
     values = tuple(np.split(frame["y"].to_numpy(dtype=np.float64), first[1:]))
     ids = tuple(str(u) for u in names[codes[first]])
     return Panel(ids, values, tuple(starts), offset.freqstr)
+
+
+def _every_step(ds: np.ndarray, codes: np.ndarray, step: int) -> bool:
+    """Whether every step inside a series (rows sorted by series and time) is STEP ns."""
+    for before, row in neighbour_blocks(len(ds)):
+        if not np.all((ds[row] - ds[before] == step) | (codes[row] != codes[before])):
+            return False
+    return True
 
 
 def _fixed_step_offset(

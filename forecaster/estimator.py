@@ -110,6 +110,7 @@ class Forecaster:
         data = pad(train, spec.transform, spec.lookback + 2 * horizon, features)
         with training_threads():
             nets, epochs = fit_members(data, spec, self.config, device, hooks)
+        del data  # the padded panel: not needed by what follows
         if bar is not None:
             bar.close(time.monotonic() - started)
         self._install(nets, spec, panel.tail(spec.lookback), device, features)
@@ -197,12 +198,17 @@ class Forecaster:
         panels: ``forecaster.data.concat_panels``)."""
         spec = self._fitted()
         _require_length(panel, min_points(spec), "prediction")
-        raw = forecast_panel(self._nets, spec, panel, torch.device(self.device), self.features)
+        device = torch.device(self.device)
+        return forecast_panel(self._nets, spec, panel, device, self.features, self._finish)
+
+    def _finish(self, raw: np.ndarray, tail: Panel) -> np.ndarray:
+        """Calibrated RAW forecasts of TAIL's series, shrunk towards the seasonal naive's (one
+        chunk of series at a time: every step is per series)."""
+        spec = self._fitted()
         out = self.calibration.apply(raw, spec.levels)
         weight = self.config.baseline_weight
         # The baseline reads what the network reads (the lookback), as the API passes no more.
-        window = tuple(v[-spec.lookback :] for v in panel.values)  # views: no Panel, no copy
-        return shrink_to_baseline(out, window, spec.season, spec.levels, weight)
+        return shrink_to_baseline(out, tail.values, spec.season, spec.levels, weight)
 
     def backtest(self, df: pd.DataFrame, n_windows: int | None = None) -> dict[str, Any]:
         """Score this version on up to ``n_windows`` (default: ``backtest_windows``) horizons at

@@ -11,11 +11,14 @@ problem, so each caller (the API) can word them for its users.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from forecaster.errors import InvalidFrameError
 
@@ -66,12 +69,14 @@ def validate_with_future(
 
 
 # Each row's series as an integer, numbered in the order the names sort, and the names.
-SeriesCodes = tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]
+SeriesCodes = tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.object_]]
+NEIGHBOUR_BLOCK = 1 << 20  # rows compared with their predecessors at a time (memory at scale)
 
 
 def sort_without_repeats(frame: pd.DataFrame) -> pd.DataFrame:
-    """FRAME (as ``validate_long_frame`` returns it) sorted by (unique_id, ds); a timestamp
-    repeated within a series, or a NUL in an id, is an InvalidFrameError naming its input row."""
+    """FRAME (as ``validate_long_frame`` returns it) sorted by (unique_id, ds) (reordered rows
+    have the ids as a Categorical); a timestamp repeated within a series, or a NUL in an id,
+    is an InvalidFrameError naming its input row."""
     return sort_series(frame)[0]
 
 
@@ -80,21 +85,33 @@ def sort_series(frame: pd.DataFrame) -> tuple[pd.DataFrame, SeriesCodes]:
     caller that needs them does not factorize the ids again."""
     codes, names = series_codes(frame["unique_id"])
     stamps = frame["ds"].to_numpy().view("int64")
-    same = codes[1:] == codes[:-1]
     ordered = frame
-    if not _ordered_without_repeats(codes, stamps, same):  # the usual case skips the sort
+    if not _ordered_without_repeats(codes, stamps):  # the usual case skips the sort
         order = np.lexsort((stamps, codes))  # stable: a repeat follows its earlier twin
         codes, stamps = codes[order], stamps[order]
-        same = codes[1:] == codes[:-1]
         # Sorted, a repeat sits next to its twin: a comparison of neighbours, no hash table.
-        repeat = same & (np.diff(stamps) == 0)
-        if repeat.any():
-            first = int(order[np.flatnonzero(repeat) + 1].min())  # the earliest in input order
-            raise _repeat(frame, first)
-        del stamps, same, repeat  # before the sorted copy: a lower peak at scale
-        ordered = frame.take(order).reset_index(drop=True)
+        repeats = _repeats(codes, stamps)
+        if len(repeats):
+            raise _repeat(frame, int(order[repeats].min()))  # the earliest in input order
+        ordered = _sorted_rows(frame, order, (codes, names), stamps)
     _refuse_nul(frame, names)
     return ordered, (codes, names)
+
+
+def _sorted_rows(
+    frame: pd.DataFrame, order: npt.NDArray[np.intp], series: SeriesCodes, stamps: np.ndarray
+) -> pd.DataFrame:
+    """FRAME's rows in ORDER, given the sorted rows' SERIES and STAMPS: the ids come back as a
+    Categorical of the codes and ds from the stamps, neither taken again. Arrow's take of 10M
+    ids was a 210 MB copy that its allocator kept after the fit (bench/scale.py --shuffled)."""
+    codes, names = series
+    rest = frame.drop(columns=["unique_id", "ds"]).take(order).reset_index(drop=True)
+    given = {
+        "unique_id": pd.Categorical.from_codes(codes, categories=names),
+        "ds": stamps.view("datetime64[ns]"),
+    }
+    columns = {name: given[name] if name in given else rest[name] for name in frame.columns}
+    return pd.DataFrame(columns, copy=False)
 
 
 def series_codes(ids: pd.Series) -> SeriesCodes:
@@ -102,10 +119,36 @@ def series_codes(ids: pd.Series) -> SeriesCodes:
 
     Rows are compared and sorted by these codes, never as Python strings: an Arrow-backed
     string column (pandas' default) turned into 10M Python objects takes about 800 MB, the
-    codes 80 MB (bench/scale.py, "Memory at scale").
+    codes 80 MB (bench/scale.py, "Memory at scale"). Such a column is encoded by Arrow itself
+    (int32 codes): pandas' factorize of 10M ids peaked 256 MB above the frame and kept 178 MB
+    (int64 codes and Arrow's temporaries), Arrow's encoding 95 MB.
     """
+    if getattr(ids.dtype, "storage", None) == "pyarrow":
+        return _arrow_codes(pa.array(ids))  # the column's own buffers: no copy
     codes, names = pd.factorize(ids, sort=True)
     return codes.astype(np.int64, copy=False), np.asarray(names, dtype=object)
+
+
+def _arrow_codes(ids: pa.Array | pa.ChunkedArray) -> SeriesCodes:
+    """``series_codes`` of Arrow strings; names sort by their UTF-8 bytes, which is the code
+    point order pandas sorts Python strings in."""
+    encoded = pc.dictionary_encode(ids)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()  # one dictionary for every chunk
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    codes = rank[encoded.indices.to_numpy()]
+    return codes, np.asarray(encoded.dictionary.take(order).to_pylist(), dtype=object)
+
+
+def neighbour_blocks(rows: int) -> Iterator[tuple[slice, slice]]:
+    """Rows 1..ROWS-1 and their predecessors, NEIGHBOUR_BLOCK rows at a time: comparisons of
+    neighbours over 10M rows without full-length temporaries (a ``np.diff`` of int64 stamps
+    is 80 MB)."""
+    for start in range(1, rows, NEIGHBOUR_BLOCK):
+        stop = min(start + NEIGHBOUR_BLOCK, rows)
+        yield slice(start - 1, stop - 1), slice(start, stop)
 
 
 def refuse_repeats(frame: pd.DataFrame) -> None:
@@ -121,14 +164,26 @@ def refuse_repeats(frame: pd.DataFrame) -> None:
 
 
 def _ordered_without_repeats(
-    codes: npt.NDArray[np.int64], stamps: npt.NDArray[np.int64], same: npt.NDArray[np.bool_]
+    codes: npt.NDArray[np.signedinteger[Any]], stamps: npt.NDArray[np.int64]
 ) -> bool:
-    """True when rows are sorted by (series, ds) and no series repeats a timestamp (``same``:
-    whether each row's series is the previous row's)."""
-    if not np.all(codes[1:] >= codes[:-1]):
-        return False
-    rising = np.diff(stamps) > 0  # no masked copies of N stamps
-    return bool(np.all(rising | ~same))
+    """True when rows are sorted by (series, ds) and no series repeats a timestamp."""
+    for before, row in neighbour_blocks(len(codes)):
+        if not np.all(codes[row] >= codes[before]):
+            return False
+        if not np.all((stamps[row] > stamps[before]) | (codes[row] != codes[before])):
+            return False
+    return True
+
+
+def _repeats(
+    codes: npt.NDArray[np.signedinteger[Any]], stamps: npt.NDArray[np.int64]
+) -> npt.NDArray[np.intp]:
+    """The rows of sorted CODES and STAMPS that repeat the row before them."""
+    found = [
+        row.start + np.flatnonzero((stamps[row] == stamps[before]) & (codes[row] == codes[before]))
+        for before, row in neighbour_blocks(len(codes))
+    ]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
 def _refuse_nul(frame: pd.DataFrame, names: Iterable[str]) -> None:

@@ -29,7 +29,12 @@ MAX_STEPS_PER_EPOCH = 50  # an epoch is short, so progress and cancellation stay
 WARMUP_STEPS = 50
 WEIGHT_DECAY = 1e-4
 CLIP_NORM = 1.0
-EVAL_CHUNK = 4096
+EVAL_CHUNK = 4096  # validation windows per term of the score's sum
+# Windows per forward pass within a term: the recurrence's activations of 4096 windows took
+# ~130 MB (bench/scale.py, "Memory at scale"). Passes start at multiples of EVAL_PASS (a
+# multiple of 8 rows, see forecaster.predict.ROW_MULTIPLE), so each window's numbers are those
+# of the single pass per term that preceded them.
+EVAL_PASS = 256
 SEED_STRIDE = 7919  # member k is initialised from seed + k * SEED_STRIDE
 EMA_DECAY = 0.995  # the weight average spans about the last 200 steps (4 full epochs) at most
 
@@ -274,9 +279,19 @@ def evaluate(net: QuantileRNN, batch: Batch, levels: torch.Tensor, device: torch
     for i in range(0, len(batch.z), EVAL_CHUNK):
         part = slice(i, i + EVAL_CHUNK)
         with _autocast(device):
-            pred = net(*batch.part(part))
+            passes = _passes(i, min(i + EVAL_CHUNK, len(batch.z)))
+            pred = torch.cat([net(*batch.part(rows)) for rows in passes])
         losses.append(pinball(pred.float(), batch.target[part], levels) * len(batch.z[part]))
     return float(torch.stack(losses).sum()) / len(batch.z)
+
+
+def _passes(start: int, end: int) -> list[slice]:
+    """Rows ``start:end`` in passes of EVAL_PASS; a last pass of fewer than 8 rows joins the one
+    before it, as such a pass would take other CPU kernels (``forecaster.predict.MIN_ROWS``)."""
+    bounds = list(range(start, end, EVAL_PASS))
+    if len(bounds) > 1 and end - bounds[-1] < 8:
+        bounds.pop()
+    return [slice(a, b) for a, b in zip(bounds, [*bounds[1:], end], strict=True)]
 
 
 def _autocast(device: torch.device) -> torch.autocast:

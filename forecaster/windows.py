@@ -89,8 +89,10 @@ def gather(
 ) -> torch.Tensor:
     """Windows ``values[series[b], starts[b] : starts[b] + width]`` as one [B, width] tensor
     (values [S, T, F]: [B, width, F])."""
-    index = starts[:, None] + torch.arange(width)[None, :]  # [B, width]
-    return values[series[:, None], index]
+    # A view of every window, indexed by (series, start): no [B, width] int64 index, which
+    # took twice the windows' own memory (20,000 validation windows: 30 MB).
+    windows = values.unfold(1, width, 1).movedim(-1, 2)  # [S, T - width + 1, width(, F)]
+    return windows[series, starts]
 
 
 def gather_covariates(

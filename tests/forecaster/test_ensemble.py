@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from forecaster import EpochProgress, Forecaster
+from forecaster import train as train_module
 from forecaster.data import prepare
 from forecaster.ensemble import combine, member_batch
 from forecaster.estimator import _plan
@@ -148,3 +149,19 @@ def test_the_mean_of_each_element_does_not_depend_on_the_other_rows() -> None:
     whole = combine(forecasts)
     for row in range(9):
         assert torch.equal(combine([f[row : row + 1] for f in forecasts])[0], whole[row])
+
+
+def test_the_validation_score_does_not_depend_on_the_rows_per_forward_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = prepare(seasonal_frame(n_series=43), "h")
+    spec = _plan(TINY, panel, 6)
+    data = pad(panel, spec.transform, spec.lookback + 12)
+    net = QuantileRNN(spec)
+    batch = validation_batch(data, spec, torch.device("cpu"))
+    levels = torch.tensor(spec.levels)
+    monkeypatch.setattr(train_module, "EVAL_CHUNK", 32)  # terms of 32 and 11 windows
+    whole = evaluate(net, batch, levels, torch.device("cpu"))  # one pass per term
+    monkeypatch.setattr(train_module, "EVAL_PASS", 8)  # 8 x 4, then 8 + 3 (3 rows join)
+    assert train_module._passes(32, 43) == [slice(32, 43)]
+    assert evaluate(net, batch, levels, torch.device("cpu")) == whole

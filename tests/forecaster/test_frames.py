@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from forecaster.errors import InvalidDataError, InvalidFrameError
-from forecaster.frames import refuse_repeats, sort_without_repeats, validate_long_frame
+from forecaster.frames import (
+    refuse_repeats,
+    series_codes,
+    sort_without_repeats,
+    validate_long_frame,
+)
 
 
 def _frame(**columns: list[object]) -> pd.DataFrame:
@@ -97,3 +103,12 @@ def test_rows_sort_by_id_as_python_sorts_text_then_by_time(dtype: object) -> Non
     assert list(out["ds"]) == [row[1] for row in expected]
     assert list(out["y"]) == [row[2] for row in expected]
     assert list(out.index) == list(range(len(rows)))
+
+
+def test_arrow_ids_in_several_chunks_get_the_codes_factorize_gives() -> None:
+    ids = ["b", "B", "ä", "a10", "b", "é", "a9", "ä"]
+    chunked = pa.chunked_array([ids[:3], ids[3:]], type=pa.large_string())
+    codes, names = series_codes(pd.Series(pd.arrays.ArrowExtensionArray(chunked)))
+    expected_codes, expected_names = pd.factorize(np.array(ids, dtype=object), sort=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert names.tolist() == list(expected_names)

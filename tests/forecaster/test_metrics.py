@@ -7,6 +7,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
+from forecaster import metrics
 from forecaster.baselines import (
     naive,
     seasonal_naive,
@@ -135,3 +136,17 @@ def test_seasonal_naive_interval_widens_each_season() -> None:
         half / 2, 1.959964 * np.array([1, 1, np.sqrt(2), np.sqrt(2)]), rtol=1e-5
     )
     np.testing.assert_allclose((upper + lower) / 2, [0.0, 10.0, 0.0, 10.0])
+
+
+@pytest.mark.parametrize("n_levels", [5, 19])  # 19: numpy sums pairwise from 8 terms
+def test_pinball_per_block_of_series_equals_the_whole(
+    n_levels: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(0)
+    levels = tuple(float(v) for v in np.round(np.linspace(0.05, 0.95, n_levels), 6))  # 0.5 in
+    actual = rng.normal(size=(2, 7, 4))
+    forecast = np.sort(rng.normal(size=(2, 7, 4, n_levels)), axis=-1)
+    whole = pointwise(actual, forecast, levels, np.ones(7))["pinball"]
+    monkeypatch.setattr(metrics, "PINBALL_BLOCK", 3)  # blocks of 3, 3 and 1 series
+    blocked = pointwise(actual, forecast, levels, np.ones(7))["pinball"]
+    np.testing.assert_array_equal(blocked, whole)
