@@ -9,11 +9,12 @@ encodes each payload, fixes each series' MASE scale, and writes the batch in one
 (binary COPY on PostgreSQL). A crash loses what is queued or being written: at most about the
 last second of forecasts. The same thread sweeps rows older than the retention.
 
-Encoding is Python work (~1 ms a forecast from frames, ~0.3 ms from arrays): run freely, a batch of them held the interpreter
-lock against the process's requests in bursts, every FLUSH_SECONDS, and the requests caught in
-a burst were the slowest of all (p95/p99). With a ``gate`` (the API passes one of the
-micro-batcher's compute slots, ``MicroBatcher.background_slot``) each forecast is encoded
-holding a slot, taking turns with the requests.
+Encoding is Python work (~1 ms a forecast from frames, ~0.3 ms from arrays): run freely, a
+batch of them held the interpreter lock against the process's requests in bursts, every
+FLUSH_SECONDS, and the requests caught in a burst were the slowest of all (p95/p99). With a
+``gate`` (the API passes one of the micro-batcher's compute slots,
+``MicroBatcher.background_slot``) each forecast is encoded holding a slot, taking turns with
+the requests.
 """
 
 from __future__ import annotations
