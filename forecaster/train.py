@@ -342,8 +342,8 @@ def short_budget(planned_steps: int, affordable_steps: float) -> ShortBudget:
       gradient still averaged over tens of windows.
     M4 Hourly, 3 members, equal compute (test OWA; the default converges to 0.449): 600 steps
     of 512 windows at peak 2e-3 0.528, 4e-3 0.491, 6e-3 0.466, 8e-3 0.457, 1e-2 0.463; at 8e-3,
-    900 steps of 256 windows 0.450, 1,250 steps of 128 0.454. A 60 s budget (one thread):
-    0.447 with this rule, 0.526 without.
+    900 steps of 256 windows 0.450, 1,250 steps of 128 0.454. Budgets of 30/60/120 s (one
+    thread): 0.460/0.447-0.453/0.456 with this rule; 0.592/0.526/0.485 recorded without it.
     """
     needed = planned_steps / 2
     if affordable_steps >= needed:
