@@ -25,6 +25,10 @@ class ForecastConfig(BaseModel):
       (10 minutes) so a job's wall clock is bounded however large the data; each optimiser
       step's ``batch_size`` windows (512: about 171 per member) are shared among the members;
       early stopping usually ends sooner;
+    - ``learning_rate`` is the peak of a warm-up and cosine schedule. A ``time_budget_s`` that
+      affords less than half the planned ``epochs`` (early stopping usually ends near half)
+      raises it (at most 4x) and halves each member's batch for more steps, doubling the
+      ``patience`` in epochs (``forecaster.train.short_budget``); a longer one changes nothing;
     - ``fill="interpolate"``: missing timestamps are filled linearly between neighbours;
     - ``backtest_windows=2``: the last two horizons of every series are held out of training
       and early stopping and score the version (0: no backtest, every point trains);
@@ -52,7 +56,11 @@ class ForecastConfig(BaseModel):
     epochs: int = Field(default=100, ge=1, le=100_000, description="Most training epochs.")
     batch_size: int = Field(default=512, ge=1, le=65_536, description="Windows per step.")
     learning_rate: float = Field(
-        default=2e-3, gt=0.0, le=1.0, description="Peak AdamW learning rate."
+        default=2e-3,
+        gt=0.0,
+        le=1.0,
+        description="Peak AdamW learning rate (raised, at most 4x, when time_budget_s affords "
+        "less than half the planned epochs).",
     )
     patience: int = Field(
         default=12, ge=1, le=100_000, description="Epochs without validation gain before stop."
