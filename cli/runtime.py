@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 
+from forecaster.threads import choose_intra_op_threads
 from models.settings import Settings
 
 # A large forecast request keeps hundreds of thousands of parsed objects alive while its answer
@@ -29,12 +30,10 @@ def torch_threads(settings: Settings, *, api_only: bool) -> int | None:
 
 
 def configure_torch_threads(settings: Settings, *, api_only: bool) -> None:
-    """Apply ``torch_threads`` to this process."""
+    """Apply ``torch_threads`` to this process (a choice that training keeps)."""
     threads = torch_threads(settings, api_only=api_only)
     if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
+        choose_intra_op_threads(threads)
 
 
 def configure_api_gc() -> None:

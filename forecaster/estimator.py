@@ -36,7 +36,7 @@ from forecaster.nets import NetSpec, QuantileRNN, count_parameters
 from forecaster.predict import forecast_frame, forecast_panel
 from forecaster.progress import StderrProgress
 from forecaster.tails import load_tail, save_tail
-from forecaster.threads import training_threads
+from forecaster.threads import recurrence_work, training_threads
 from forecaster.train import EpochProgress, Hooks
 from forecaster.windows import choose_lookback, choose_patch, min_lookback, pad
 
@@ -108,7 +108,7 @@ class Forecaster:
         callback = bar if bar is not None else progress if callable(progress) else None
         hooks = Hooks(callback, should_stop, started)
         data = pad(train, spec.transform, spec.lookback + 2 * horizon, features)
-        with training_threads():
+        with training_threads(_step_work(self.config, spec)):
             nets, epochs = fit_members(data, spec, self.config, device, hooks)
         del data  # the padded panel: not needed by what follows
         if bar is not None:
@@ -413,3 +413,10 @@ def library_versions() -> dict[str, str]:
     for name in _LIBRARIES:
         versions[name] = metadata.version(name)
     return versions
+
+
+def _step_work(config: ForecastConfig, spec: NetSpec) -> float:
+    """Multiply-adds of one training step's recurrence (``forecaster.threads``)."""
+    directions = 2 if spec.bidirectional else 1
+    steps = spec.lookback // spec.patch
+    return recurrence_work(config.batch_size, steps, spec.hidden_size, spec.num_layers, directions)

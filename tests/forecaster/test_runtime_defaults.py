@@ -1,5 +1,6 @@
 """Library defaults: passive OpenMP waiting on import, one thread in fit where threads could
-spin, a progress line with progress=True, and predict's chunking over series."""
+spin or a step is too small for them, a progress line with progress=True, and predict's
+chunking over series."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecaster import EpochProgress, Forecaster, predict
+from forecaster import EpochProgress, ForecastConfig, Forecaster, predict
 from forecaster.progress import StderrProgress
+from forecaster.threads import PARALLEL_WORK, recurrence_work
 
 from .conftest import TINY, seasonal_frame
 
@@ -59,7 +61,34 @@ def test_fit_trains_on_one_thread_where_torch_loaded_first_with_spinning_threads
         print(seen[0], torch.get_num_threads())
     """
     assert _python(code) == "1 2"  # one thread while training, restored afterwards
-    assert _python(code, OMP_WAIT_POLICY="PASSIVE") == "2 2"  # passive threads are kept
+    # Passive threads too: a small network's step is too little work for threads to pay.
+    assert _python(code, OMP_WAIT_POLICY="PASSIVE") == "1 2"
+    assert _python(code, OMP_NUM_THREADS="2") == "2 2"  # an explicit count is kept
+
+
+def test_passive_threads_train_a_large_network_and_a_chosen_count_is_kept() -> None:
+    code = """
+        import torch
+        torch.set_num_threads(2)
+        from forecaster.threads import (
+            PARALLEL_WORK, choose_intra_op_threads, training_threads
+        )
+        seen = []
+        for work in (PARALLEL_WORK / 10, PARALLEL_WORK * 10, None):
+            with training_threads(work):
+                seen.append(torch.get_num_threads())
+        choose_intra_op_threads(2)
+        with training_threads(PARALLEL_WORK / 10):
+            seen.append(torch.get_num_threads())
+        print(*seen, torch.get_num_threads())
+    """
+    assert _python(code, OMP_WAIT_POLICY="PASSIVE") == "1 2 2 2 2"
+
+
+def test_the_default_network_trains_on_one_thread_and_a_large_one_on_threads() -> None:
+    default = ForecastConfig()  # GRU 64, 512 windows, lookback 168 in patches of 6
+    assert recurrence_work(default.batch_size, 28, default.hidden_size, 1, 1) < PARALLEL_WORK
+    assert recurrence_work(2048, 28, 256, 1, 1) > PARALLEL_WORK
 
 
 def test_progress_true_writes_epochs_loss_validation_and_eta_to_stderr(
