@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,6 +31,9 @@ POLICY = "OMP_WAIT_POLICY"
 # threads 1.7x faster); the threshold sits between them.
 PARALLEL_WORK = 1e9
 _chosen = False  # whether the process chose its intra-op thread count (choose_intra_op_threads)
+_lock = threading.Lock()
+_holders = 0  # training_threads blocks running now
+_restore_to = 1  # the count the last of them restores
 
 
 def _passive_at_import() -> bool:
@@ -64,17 +68,28 @@ def choose_intra_op_threads(count: int) -> None:
 def training_threads(work: float | None = None) -> Iterator[None]:
     """Within the block, one intra-op thread where more would not pay and nobody chose a
     thread count: OpenMP threads may spin, or a step's recurrence (``work`` multiply-adds,
-    see ``recurrence_work``) is below PARALLEL_WORK; otherwise torch's own setting."""
+    see ``recurrence_work``) is below PARALLEL_WORK; otherwise torch's own setting.
+
+    torch's count is process-wide and fits may overlap (a worker's training job beside its
+    forecast lane): the first block in takes the count down and the last one out restores it,
+    so overlapping blocks cannot leave the process at one thread."""
     import torch
 
+    global _holders, _restore_to
     small = work is not None and work < PARALLEL_WORK
     chosen = _chosen or "OMP_NUM_THREADS" in os.environ
-    if chosen or torch.get_num_threads() == 1 or (PASSIVE_OR_CHOSEN and not small):
+    if chosen or (PASSIVE_OR_CHOSEN and not small):
         yield
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    with _lock:
+        if _holders == 0:
+            _restore_to = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _holders += 1
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _lock:
+            _holders -= 1
+            if _holders == 0:
+                torch.set_num_threads(_restore_to)

@@ -85,6 +85,33 @@ def test_passive_threads_train_a_large_network_and_a_chosen_count_is_kept() -> N
     assert _python(code, OMP_WAIT_POLICY="PASSIVE") == "1 2 2 2 2"
 
 
+def test_overlapping_fits_restore_the_thread_count_once_the_last_ends() -> None:
+    code = """
+        import threading, torch
+        torch.set_num_threads(2)
+        from forecaster.threads import PARALLEL_WORK, training_threads
+        small = PARALLEL_WORK / 10
+        a_in, a_out, b_out = threading.Event(), threading.Event(), threading.Event()
+        seen = []
+        def first():
+            with training_threads(small):
+                a_in.set()
+                a_out.wait()
+            seen.append(torch.get_num_threads())  # the second is still training
+            b_out.set()
+        thread = threading.Thread(target=first)
+        thread.start()
+        a_in.wait()
+        with training_threads(small):
+            a_out.set()
+            b_out.wait()
+            seen.append(torch.get_num_threads())
+        thread.join()
+        print(*seen, torch.get_num_threads())
+    """
+    assert _python(code, OMP_WAIT_POLICY="PASSIVE") == "1 1 2"
+
+
 def test_the_default_network_trains_on_one_thread_and_a_large_one_on_threads() -> None:
     default = ForecastConfig()  # GRU 64, 512 windows, lookback 168 in patches of 6
     assert recurrence_work(default.batch_size, 28, default.hidden_size, 1, 1) < PARALLEL_WORK
