@@ -38,8 +38,7 @@ from api.posted_panel import PostedPanel
 from api.provenance import Provenance, input_sha256, new_provenance
 from api.schemas.forecast import ForecastRequest
 from forecaster import Forecaster
-from forecaster.config import quantile_column
-from forecaster.predict import future_stamps
+from forecaster.predict import future_stamps, output_levels
 from models import datasets
 from models import forecast_log as store
 from models.db import session_scope
@@ -315,15 +314,16 @@ def _frames_payload(frames: _Frames, season: int) -> tuple[bytes, Runs]:
 
 def _arrays_payload(arrays: _Arrays, season: int, horizon: int) -> tuple[bytes, Runs]:
     """``_frames_payload`` of the frames ``forecast_frame`` would build, from the arrays."""
-    posted, levels = arrays.posted, arrays.levels
+    posted = arrays.posted
     count = len(posted.panel.ids)
     stamps = future_stamps(posted.panel, horizon).view(np.int64)
     prediction = Runs(posted.history.names, np.full(count, horizon, dtype=np.int64), stamps)
-    columns = ["mean", *(quantile_column(q) for q in arrays.quantiles)]
-    picked = [levels.index(0.5), *(levels.index(q) for q in arrays.quantiles)]
+    columns = output_levels(arrays.levels, arrays.quantiles)
+    picked = list(columns.values())
     values = arrays.forecasts[:, :horizon, picked].reshape(count * horizon, len(picked))
     scale = run_scales(posted.history.lengths, posted.history_y, season)
-    return encode_runs(posted.given, posted.given_y, prediction, columns, values, scale), prediction
+    payload = encode_runs(posted.given, posted.given_y, prediction, list(columns), values, scale)
+    return payload, prediction
 
 
 def _request_json(body: ForecastRequest) -> dict[str, Any]:

@@ -18,9 +18,8 @@ import pandas as pd
 from api.errors import InvalidFieldError
 from api.schemas.forecast import SeriesIn
 from forecaster import Forecaster
-from forecaster.config import quantile_column
 from forecaster.data import Panel
-from forecaster.predict import future_stamps
+from forecaster.predict import future_stamps, output_levels
 from forecaster.records import block_records, forecast_records, quantile_keys
 
 T = TypeVar("T")
@@ -115,13 +114,13 @@ def panel_forecasts_json(
 ) -> list[dict[str, Any]]:
     """``forecasts_json`` of the frame ``forecast_frame`` would build from PANEL's FORECASTS
     [series, steps, levels] (ids in ascending order), without building it."""
-    levels = model.levels
-    available = {quantile_column(q)[1:]: levels.index(q) for q in model.config.quantiles}
-    chosen = chosen_quantiles(available, wanted)
+    columns = output_levels(model.levels, model.config.quantiles)
+    median = columns.pop("mean")
+    chosen = chosen_quantiles({name[1:]: level for name, level in columns.items()}, wanted)
     steps = forecasts[:, :horizon]
     stamps = future_stamps(panel, horizon).reshape(len(panel.ids), horizon)
     quantiles = {key: steps[:, :, level] for key, level in chosen.items()}
-    return block_records(list(panel.ids), stamps, steps[:, :, levels.index(0.5)], quantiles)
+    return block_records(list(panel.ids), stamps, steps[:, :, median], quantiles)
 
 
 def require_horizon(horizon: int, trained_horizon: int) -> None:

@@ -140,11 +140,19 @@ def forecast_frame(
     horizon: int,
 ) -> pd.DataFrame:
     """The long output frame: unique_id, ds (continuing each series' grid), mean, q<level>..."""
-    columns = {
+    columns: dict[str, np.ndarray] = {
         "unique_id": np.repeat(np.array(panel.ids, dtype=object), horizon),
         "ds": future_stamps(panel, horizon),
-        "mean": forecasts[:, :horizon, levels.index(0.5)].reshape(-1),
     }
-    for q in quantiles:
-        columns[quantile_column(q)] = forecasts[:, :horizon, levels.index(q)].reshape(-1)
+    for name, level in output_levels(levels, quantiles).items():
+        columns[name] = forecasts[:, :horizon, level].reshape(-1)
     return pd.DataFrame(columns)  # built once: adding columns one by one costs more
+
+
+def output_levels(levels: tuple[float, ...], quantiles: tuple[float, ...]) -> dict[str, int]:
+    """The value columns of the output frame (``mean``, then ``q<level>`` per quantile), each
+    mapped to its index among the network's ``levels``."""
+    return {
+        "mean": levels.index(0.5),
+        **{quantile_column(q): levels.index(q) for q in quantiles},
+    }

@@ -103,9 +103,9 @@ def forecast_with_model(services: Services, body: ForecastRequest) -> JSONRespon
         version.horizon,
         future,
     )
-    forecasts_out = forecasts_json(prediction, body.quantiles)
+    answer = forecasts_json(prediction, body.quantiles)
     traced = services.forecast_log.record(body, stored, history, given, prediction, future)
-    return FastJSONResponse({**traced, "forecasts": forecasts_out}, headers=timing.headers())
+    return FastJSONResponse({**traced, "forecasts": answer}, headers=timing.headers())
 
 
 def _frames(
