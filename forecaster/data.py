@@ -178,7 +178,7 @@ def prepare(
     if covariates is not None:
         check_columns(list(df.columns), covariates, RESERVED)
     if not covariates and not _has_missing_y(df):
-        frame, series = sort_series(validate_long_frame(df))
+        frame, series = sort_series(validate_long_frame(df, own_unit=True))
         return replace(_panel(frame, series, freq, fill), tz=tz)  # as before covariates
     named = covariates.columns if covariates is not None else ()
     source = df.reset_index(drop=True)
@@ -225,10 +225,12 @@ def _has_missing_y(df: pd.DataFrame) -> bool:
 
 
 def _panel(frame: pd.DataFrame, codes: SeriesCodes, freq: str | None, fill: FillPolicy) -> Panel:
-    """The Panel of a checked frame sorted by (unique_id, ds), with its rows' series codes."""
+    """The Panel of a checked frame sorted by (unique_id, ds) (its stamps in any unit), with
+    its rows' series codes."""
     fast = _regular_fast_path(frame, codes, freq)
     if fast is not None:
         return fast
+    frame = frame.assign(ds=frame["ds"].astype("datetime64[ns]"))  # checked to fit: no error
     groups = [(str(uid), g) for uid, g in frame.groupby("unique_id", sort=False)]
     indexes = {uid: pd.DatetimeIndex(g["ds"]) for uid, g in groups}
     offset = parse_freq(freq) if freq is not None else _common_freq(indexes)
@@ -245,17 +247,19 @@ def _regular_fast_path(frame: pd.DataFrame, series: SeriesCodes, freq: str | Non
     no gaps. Returns None for anything else (gaps, calendar frequencies, errors to report),
     which the per-series path then handles."""
     codes, names = series
-    ds = frame["ds"].to_numpy("datetime64[ns]").view("int64")
+    stamps = frame["ds"].to_numpy()  # in the column's own unit: no copy in nanoseconds
+    ns = _ns_per_unit(stamps.dtype)
+    ds = stamps.view(np.int64)
     first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])  # first row of each series
     lengths = np.diff(first, append=len(ds))
     if lengths.max() < 3:
         return None
     row = int(first[np.argmax(lengths > 1)])  # the first step inside a series
-    found = _fixed_step_offset(int(ds[row + 1] - ds[row]), freq, pd.Timestamp(ds[first[0]]))
-    if found is None or not _every_step(ds, codes, found[1]):
+    starts = pd.DatetimeIndex(stamps[first].astype("datetime64[ns]"))
+    found = _fixed_step_offset(int(ds[row + 1] - ds[row]) * ns, freq, starts[0])
+    if found is None or found[1] % ns or not _every_step(ds, codes, found[1] // ns):
         return None
     offset = found[0]
-    starts = pd.DatetimeIndex(ds[first])
     if isinstance(offset, pd.offsets.Week) and len(set(starts.day_of_week)) > 1:
         return None
     values = tuple(np.split(frame["y"].to_numpy(dtype=np.float64), first[1:]))
@@ -263,8 +267,13 @@ def _regular_fast_path(frame: pd.DataFrame, series: SeriesCodes, freq: str | Non
     return Panel(ids, values, tuple(starts), offset.freqstr)
 
 
+def _ns_per_unit(dtype: np.dtype) -> int:
+    """Nanoseconds per tick of a datetime64 DTYPE (``s`` to ``ns``)."""
+    return int(np.array(1, dtype=dtype).astype("datetime64[ns]").view(np.int64))  # tick 1
+
+
 def _every_step(ds: np.ndarray, codes: np.ndarray, step: int) -> bool:
-    """Whether every step inside a series (rows sorted by series and time) is STEP ns."""
+    """Whether every step inside a series (rows sorted by series and time) is STEP ticks."""
     for before, row in neighbour_blocks(len(ds)):
         if not np.all((ds[row] - ds[before] == step) | (codes[row] != codes[before])):
             return False

@@ -14,7 +14,7 @@ import pandas as pd
 import pydantic
 import torch
 
-from forecaster import artifact, calibration
+from forecaster import artifact, calibration, heap
 from forecaster.backtest import Evaluation, evaluate, held_out_offsets, own_offsets, summary
 from forecaster.baselines import shrink_to_baseline
 from forecaster.calendar import seasonality
@@ -99,7 +99,11 @@ class Forecaster:
         _check_horizon(horizon)
         started = time.monotonic()
         self.covariates = covariates if covariates is not None else CovariateSpec()
+        # Freed memory goes back to the system at each stage's end, before the next one's peak
+        # stacks on it (forecaster.heap): here, what the caller freed building its frame.
+        heap.release()
         panel = prepare(df, freq, self.config.fill, self.covariates)
+        heap.release()
         train = _training_part(self.config, panel, horizon)
         features = fit_features(train, self.covariates, self.config.holidays)
         spec = _plan(self.config, train, horizon, features)
@@ -111,10 +115,12 @@ class Forecaster:
         with training_threads(_step_work(self.config, spec)):
             nets, epochs = fit_members(data, spec, self.config, device, hooks)
         del data  # the padded panel: not needed by what follows
+        heap.release()
         if bar is not None:
             bar.close(time.monotonic() - started)
         self._install(nets, spec, panel.tail(spec.lookback), device, features)
         self.calibration = self._calibrate(train)
+        heap.release()
         self.cutoffs = {uid: train.last(i) for i, uid in enumerate(train.ids)}
         self.epochs_run = epochs
         self.data_summary = panel.summary()
@@ -122,6 +128,7 @@ class Forecaster:
         if self.config.backtest_windows:
             offsets = own_offsets(horizon, self.config.backtest_windows)
             self.evaluation = evaluate(self, panel, offsets)
+            heap.release()
             self.backtest_report = self.evaluation.report()
             self.metrics = summary(self.backtest_report)
         return self

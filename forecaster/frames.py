@@ -20,17 +20,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from forecaster import heap
 from forecaster.errors import InvalidFrameError
 
 REQUIRED_COLUMNS = ("unique_id", "ds", "y")
+NAT = np.iinfo(np.int64).min  # NaT among datetime64 stamps viewed as int64
 
 
-def validate_long_frame(df: pd.DataFrame, *, iso_only: bool = False) -> pd.DataFrame:
+def validate_long_frame(
+    df: pd.DataFrame, *, iso_only: bool = False, own_unit: bool = False
+) -> pd.DataFrame:
     """DF's columns typed (str ids, tz-naive UTC ``datetime64[ns]`` ds, float64 y), in input
     order with a fresh index; InvalidFrameError names the first bad row.
 
     Text timestamps are ISO 8601 (offsets converted to UTC); unless ISO_ONLY, other formats
-    pandas can read are accepted too.
+    pandas can read are accepted too. With OWN_UNIT a datetime ``ds`` keeps its unit (``s``
+    to ``ns``) and is not copied, every stamp still within the nanosecond range: pandas 3
+    makes microseconds, and their copy in nanoseconds was 80 MB at 10M rows (bench/scale.py,
+    "Memory at scale"); whoever reads the stamps then reads their unit.
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidFrameError("expected a pandas DataFrame")
@@ -43,7 +50,7 @@ def validate_long_frame(df: pd.DataFrame, *, iso_only: bool = False) -> pd.DataF
         df = df[list(REQUIRED_COLUMNS)].reset_index(drop=True)
     ids = _ids(df["unique_id"])
     frame = pd.DataFrame({"unique_id": ids}, copy=False)
-    frame["ds"] = _parse_ds(df["ds"], ids, iso_only)
+    frame["ds"] = _parse_ds(df["ds"], ids, iso_only, own_unit)
     frame["y"] = _parse_y(df["y"], ids)
     return frame
 
@@ -84,31 +91,69 @@ def sort_series(frame: pd.DataFrame) -> tuple[pd.DataFrame, SeriesCodes]:
     """``sort_without_repeats``, with the sorted rows' series codes (``series_codes``), so a
     caller that needs them does not factorize the ids again."""
     codes, names = series_codes(frame["unique_id"])
-    stamps = frame["ds"].to_numpy().view("int64")
+    stamps = frame["ds"].to_numpy().view(np.int64)  # in the column's own unit
     ordered = frame
     if not _ordered_without_repeats(codes, stamps):  # the usual case skips the sort
-        order = np.lexsort((stamps, codes))  # stable: a repeat follows its earlier twin
-        codes, stamps = codes[order], stamps[order]
+        order = _sort_order(codes, stamps)
+        # One column at a time, each unsorted copy dropped before the next is taken.
+        codes = _take(codes, order)
+        stamps = _take(stamps, order)
         # Sorted, a repeat sits next to its twin: a comparison of neighbours, no hash table.
         repeats = _repeats(codes, stamps)
         if len(repeats):
             raise _repeat(frame, int(order[repeats].min()))  # the earliest in input order
-        ordered = _sorted_rows(frame, order, (codes, names), stamps)
+        rest = {c: _take_column(frame[c], order) for c in frame.columns if c not in _KEYS}
+        del order
+        ordered = _sorted_rows(frame, rest, (codes, names), stamps)
     _refuse_nul(frame, names)
     return ordered, (codes, names)
 
 
+_KEYS = ("unique_id", "ds")
+
+
+def _sort_order(
+    codes: npt.NDArray[np.signedinteger[Any]], stamps: npt.NDArray[np.int64]
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """The rows in (series, ds) order, a repeat after its earlier twin (a stable sort); int32
+    where the rows allow it, half the memory of 10M int64 positions."""
+    order = np.lexsort((stamps, codes))
+    return order.astype(np.int32) if len(order) <= np.iinfo(np.int32).max else order
+
+
+def _take(values: np.ndarray, order: npt.NDArray[np.signedinteger[Any]]) -> np.ndarray:
+    """``values[order]``, NEIGHBOUR_BLOCK rows at a time: numpy widens an int32 ``order`` to
+    intp before it gathers, which at once would be an 80 MB copy of 10M positions."""
+    out = np.empty(len(order), dtype=values.dtype)
+    for start in range(0, len(order), NEIGHBOUR_BLOCK):
+        part = slice(start, start + NEIGHBOUR_BLOCK)
+        np.take(values, order[part], out=out[part])
+    return out
+
+
+def _take_column(
+    column: pd.Series, order: npt.NDArray[np.signedinteger[Any]]
+) -> np.ndarray | pd.Series:
+    """COLUMN's values in ORDER (numpy's in blocks, ``_take``; others by pandas)."""
+    if isinstance(column.dtype, np.dtype):
+        return _take(column.to_numpy(), order)
+    return column.take(order).reset_index(drop=True)
+
+
 def _sorted_rows(
-    frame: pd.DataFrame, order: npt.NDArray[np.intp], series: SeriesCodes, stamps: np.ndarray
+    frame: pd.DataFrame,
+    rest: dict[str, np.ndarray | pd.Series],
+    series: SeriesCodes,
+    stamps: np.ndarray,
 ) -> pd.DataFrame:
-    """FRAME's rows in ORDER, given the sorted rows' SERIES and STAMPS: the ids come back as a
-    Categorical of the codes and ds from the stamps, neither taken again. Arrow's take of 10M
-    ids was a 210 MB copy that its allocator kept after the fit (bench/scale.py --shuffled)."""
+    """FRAME's rows sorted, given the sorted rows' SERIES and STAMPS and the REST of the
+    columns: the ids come back as a Categorical of the codes and ds from the stamps, neither
+    taken again. Arrow's take of 10M ids was a 210 MB copy that its allocator kept after the
+    fit (bench/scale.py --shuffled)."""
     codes, names = series
-    rest = frame.drop(columns=["unique_id", "ds"]).take(order).reset_index(drop=True)
     given = {
         "unique_id": pd.Categorical.from_codes(codes, categories=names),
-        "ds": stamps.view("datetime64[ns]"),
+        "ds": stamps.view(frame["ds"].dtype),
     }
     columns = {name: given[name] if name in given else rest[name] for name in frame.columns}
     return pd.DataFrame(columns, copy=False)
@@ -139,7 +184,10 @@ def _arrow_codes(ids: pa.Array | pa.ChunkedArray) -> SeriesCodes:
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     codes = rank[encoded.indices.to_numpy()]
-    return codes, np.asarray(encoded.dictionary.take(order).to_pylist(), dtype=object)
+    names = np.asarray(encoded.dictionary.take(order).to_pylist(), dtype=object)
+    del encoded
+    heap.release()  # the encoding's buffers, kept by Arrow's pool: 80 MB at 10M rows
+    return codes, names
 
 
 def neighbour_blocks(rows: int) -> Iterator[tuple[slice, slice]]:
@@ -214,11 +262,10 @@ def _ids(ids: pd.Series) -> pd.Series:
     return ids
 
 
-def _parse_ds(ds: pd.Series, ids: pd.Series, iso_only: bool) -> pd.Series:
-    if ds.dtype == "datetime64[ns]":
-        parsed = ds  # the usual case: no copy
-    elif pd.api.types.is_datetime64_any_dtype(ds):
-        parsed = _to_naive_ns(ds if getattr(ds.dt, "tz", None) is None else ds.dt.tz_convert(None))
+def _parse_ds(ds: pd.Series, ids: pd.Series, iso_only: bool, own_unit: bool) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(ds):  # the usual case: no copy of naive stamps
+        naive = ds if getattr(ds.dt, "tz", None) is None else ds.dt.tz_convert(None)
+        parsed = _in_ns_range(naive) if own_unit else _to_naive_ns(naive)
     else:
         text = ds.astype(str).str.strip() if iso_only else ds
         parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
@@ -239,6 +286,20 @@ def _parse_ds(ds: pd.Series, ids: pd.Series, iso_only: bool) -> pd.Series:
             value,
         )
     return parsed
+
+
+def _in_ns_range(ds: pd.Series) -> pd.Series:
+    """Tz-naive DS as it is, once its earliest and latest stamps (NaT aside) are known to fit
+    ``datetime64[ns]`` (else refused as ``_to_naive_ns`` refuses them)."""
+    if ds.dtype == "datetime64[ns]":
+        return ds
+    stamps = ds.to_numpy().view(np.int64)
+    present = stamps != NAT
+    if present.any():
+        low = stamps.min(where=present, initial=np.iinfo(np.int64).max)
+        high = stamps.max(where=present, initial=NAT)
+        _to_naive_ns(pd.Series(np.array([low, high]).view(ds.dtype)))
+    return ds
 
 
 def _to_naive_ns(ds: pd.Series) -> pd.Series:

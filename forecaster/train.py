@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from forecaster.adamw import AdamW
 from forecaster.errors import TrainingCancelled
 from forecaster.features import CovariateTensors
 from forecaster.nets import NetSpec, QuantileRNN, pinball
@@ -148,7 +149,7 @@ def train_members(
     params = [p for net in nets for p in net.parameters()]
     run = _Run(
         nets=nets,
-        optimizer=torch.optim.AdamW(params, lr=plan.learning_rate, weight_decay=WEIGHT_DECAY),
+        optimizer=AdamW(params, lr=plan.learning_rate, weight_decay=WEIGHT_DECAY),
         data=data,
         spec=spec,
         plan=plan,
@@ -232,7 +233,7 @@ class _Run:
     """The state of one training run of all members."""
 
     nets: list[QuantileRNN]
-    optimizer: torch.optim.Optimizer
+    optimizer: AdamW
     data: Padded
     spec: NetSpec
     plan: TrainPlan
@@ -252,8 +253,7 @@ class _Run:
 
     def step(self) -> float:
         """One optimiser step: each active member on its own batch of random windows."""
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.plan.learning_rate * self.clock.lr_factor()
+        self.optimizer.lr = self.plan.learning_rate * self.clock.lr_factor()
         spec, members = self.spec, len(self.active)
         size = self.clock.short.batch(self.plan.batch_size)  # a short budget may halve it
         series, starts = sample_windows(
@@ -264,7 +264,7 @@ class _Run:
             self.generator,
         )
         batch = make_batch(self.data, spec, series, starts, self.device)
-        self.optimizer.zero_grad(set_to_none=True)  # members that sit out get no update
+        self.optimizer.zero_grad()  # members that sit out get no update
         total = torch.zeros((), device=self.device)
         for i, k in enumerate(self.active):
             part = slice(i * size, (i + 1) * size)
