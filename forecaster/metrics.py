@@ -6,7 +6,8 @@ also take the in-sample history and the season ``m`` of their scaling naive fore
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -93,16 +94,15 @@ def pointwise_terms(
 ) -> Iterator[tuple[str, np.ndarray]]:
     """``pointwise``'s terms one at a time, each computed when it is asked for: a caller that
     reduces each before the next (``blocks``) holds one, not all (memory at scale)."""
-    # Each term is computed in place where it can be: at 20,000 series a [W, S, h] array is
-    # 11.5 MB, and the report's peak held four of them (bench/scale.py, "Memory at scale").
+    # Each term is computed a block at a time (``_in_blocks``) and scaled in place: at 20,000
+    # series a [W, S, h] array is 11.5 MB, and the report's peak held four of them
+    # (bench/scale.py, "Memory at scale"). Each point's value is the same either way.
     scale = np.where(scale > 0, scale, np.nan)[None, :, None]  # [1, S, 1]
     point = forecast[..., levels.index(0.5)]
-    error = actual - point
-    yield "mae", np.abs(error)
-    yield "se", error**2
-    yield "smape", _smape(actual, point, error)
-    mase = np.abs(error)
-    del error
+    yield "mae", _in_blocks(_absolute_error, actual, point)
+    yield "se", _in_blocks(_squared_error, actual, point)
+    yield "smape", _in_blocks(_smape, actual, point)
+    mase = _in_blocks(_absolute_error, actual, point)
     mase /= scale
     yield "mase", mase
     del mase
@@ -118,39 +118,56 @@ def pointwise_terms(
     if intervals:  # MSIS of the widest interval (0.95 by default, as M4 scores it)
         _, lo, hi = intervals[0]
         alpha = 1.0 - (q[hi] - q[lo])
-        msis = _msis(actual, forecast[..., lo], forecast[..., hi], alpha)
+        msis = _in_blocks(
+            partial(_interval_score, alpha=alpha), actual, forecast[..., lo], forecast[..., hi]
+        )
         msis /= scale
         yield "msis", msis
 
 
-def _smape(actual: np.ndarray, point: np.ndarray, error: np.ndarray) -> np.ndarray:
-    """200 |error| / (|actual| + |point|), 0 where the denominator is not positive."""
-    denom = np.abs(actual)
-    denom += np.abs(point)
-    positive = denom > 0
-    ratio = np.abs(error)
-    np.divide(ratio, denom, out=ratio, where=positive)
-    ratio[~positive] = 0.0
-    ratio *= 200.0
-    return ratio
+def _in_blocks(term: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """TERM of ARRAYS (each [W, S, ...], alike) one window and PINBALL_BLOCK series at a time,
+    into one array: its temporaries span a block, not every point."""
+    windows, series = arrays[0].shape[:2]
+    out: np.ndarray | None = None
+    for w in range(windows):
+        for start in range(0, series, PINBALL_BLOCK):
+            part = slice(start, start + PINBALL_BLOCK)
+            value = term(*(a[w, part] for a in arrays))
+            if out is None:
+                out = np.empty(arrays[0].shape[:2] + value.shape[1:], dtype=value.dtype)
+            out[w, part] = value
+    assert out is not None, "no points"
+    return out
 
 
-def _msis(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, alpha: float) -> np.ndarray:
-    """The interval score of [lower, upper] at each point (unscaled): its width plus 2 / alpha
-    times the distance of an actual outside it."""
-    penalty = lower - actual
-    penalty *= actual < lower
-    above = actual - upper
-    above *= actual > upper
-    penalty += above
-    del above
-    penalty *= 2.0 / alpha
-    score = upper - lower
-    score += penalty
-    return score
+def _absolute_error(actual: np.ndarray, point: np.ndarray) -> np.ndarray:
+    return np.abs(actual - point)
 
 
-PINBALL_BLOCK = 1024  # series at a time: the [W, S, h, Q] temporaries stay small
+def _squared_error(actual: np.ndarray, point: np.ndarray) -> np.ndarray:
+    return (actual - point) ** 2
+
+
+def _smape(actual: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """200 |actual - point| / (|actual| + |point|); 0 where the denominator is not positive."""
+    denom = np.abs(actual) + np.abs(point)
+    ratio = np.divide(np.abs(actual - point), denom, out=np.zeros_like(denom), where=denom > 0)
+    return 200.0 * ratio
+
+
+def _interval_score(
+    actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, alpha: float
+) -> np.ndarray:
+    """The (unscaled) interval score of [lower, upper]: its width plus 2 / alpha times the
+    distance of an actual outside it."""
+    penalty = (2.0 / alpha) * (
+        (lower - actual) * (actual < lower) + (actual - upper) * (actual > upper)
+    )
+    return upper - lower + penalty
+
+
+PINBALL_BLOCK = 1024  # series at a time in a per-point term: its temporaries stay small
 
 
 def _pinball(actual: np.ndarray, forecast: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -192,6 +209,7 @@ def blocks(
                 coverage_by[name][key.removeprefix("coverage:")] = mean
             else:
                 out[name][key] = mean
+        del values  # before the next term is computed, not after
     for name in axes:
         out[name]["coverage"] = coverage_by[name]
     return out
