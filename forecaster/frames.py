@@ -165,8 +165,9 @@ def series_codes(ids: pd.Series) -> SeriesCodes:
     Rows are compared and sorted by these codes, never as Python strings: an Arrow-backed
     string column (pandas' default) turned into 10M Python objects takes about 800 MB, the
     codes 80 MB (bench/scale.py, "Memory at scale"). Such a column is encoded by Arrow itself
-    (int32 codes): pandas' factorize of 10M ids peaked 256 MB above the frame and kept 178 MB
-    (int64 codes and Arrow's temporaries), Arrow's encoding 95 MB.
+    (int16 codes below 32,768 names, else int32): pandas' factorize of 10M ids peaked 256 MB
+    above the frame and kept 178 MB (int64 codes and Arrow's temporaries), Arrow's encoding
+    95 MB.
     """
     if getattr(ids.dtype, "storage", None) == "pyarrow":
         return _arrow_codes(pa.array(ids))  # the column's own buffers: no copy
@@ -181,8 +182,10 @@ def _arrow_codes(ids: pa.Array | pa.ChunkedArray) -> SeriesCodes:
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()  # one dictionary for every chunk
     order = pc.sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
+    # int16 codes where the names allow it: 20 MB at 10M rows, kept while the rows sort.
+    small = len(order) <= np.iinfo(np.int16).max
+    rank = np.empty(len(order), dtype=np.int16 if small else np.int32)
+    rank[order] = np.arange(len(order), dtype=rank.dtype)
     codes = rank[encoded.indices.to_numpy()]
     names = np.asarray(encoded.dictionary.take(order).to_pylist(), dtype=object)
     del encoded
