@@ -189,7 +189,8 @@ def _arrow_codes(ids: pa.Array | pa.ChunkedArray) -> SeriesCodes:
     codes = rank[encoded.indices.to_numpy()]
     names = np.asarray(encoded.dictionary.take(order).to_pylist(), dtype=object)
     del encoded
-    heap.release()  # the encoding's buffers, kept by Arrow's pool: 80 MB at 10M rows
+    if len(codes) > NEIGHBOUR_BLOCK:  # a trim takes the allocators' locks: large frames only
+        heap.release()  # the encoding's buffers, kept by Arrow's pool: 80 MB at 10M rows
     return codes, names
 
 
