@@ -149,10 +149,14 @@ def test_lookback_rule(
 
 
 @pytest.mark.parametrize(
-    ("lookback", "season"), [(168, 24), (28, 7), (48, 12), (384, 96), (97, 24)]
+    ("lookback", "season", "expected"),
+    [(168, 24, 24), (28, 7, 1), (48, 12, 6), (384, 96, 48), (97, 24, 1)],
 )
-def test_patch_divides_the_lookback_and_keeps_the_encoder_short(lookback: int, season: int) -> None:
+def test_patch_divides_the_lookback_and_keeps_the_encoder_short(
+    lookback: int, season: int, expected: int
+) -> None:
     patch = choose_patch(lookback, season)
+    assert patch == expected  # hourly: a day per step; no divisor of the season: the largest
     assert lookback % patch == 0
     assert lookback // patch <= 2 * 24 or patch == 1
 
