@@ -20,7 +20,9 @@ class ForecastConfig(BaseModel):
       a fixed time budget, trained fewer steps and forecast worse;
     - ``lookback=None``: four seasons, two horizons and the long season (a week of hourly data),
       capped by the shortest series (see ``forecaster.windows.choose_lookback``);
-    - a median plus 80% and 95% intervals, trained with the pinball loss;
+    - a median plus 80% and 95% intervals, trained with the pinball loss; windows of strictly
+      positive series (modelled in log space) weigh in it by their error relative to both the
+      level and the seasonal-naive change (``forecaster.windows.loss_weights``);
     - three seeds combined by their mean, trained together within ``time_budget_s``
       (10 minutes) so a job's wall clock is bounded however large the data; each optimiser
       step's ``batch_size`` windows (512: about 171 per member) are shared among the members;

@@ -239,7 +239,16 @@ def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
-def pinball(pred: torch.Tensor, target: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
-    """Mean pinball (quantile) loss of pred [B, h, Q] against target [B, h]."""
+def pinball(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    levels: torch.Tensor,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Mean pinball (quantile) loss of pred [B, h, Q] against target [B, h]; with ``weight``
+    [B], the windows' losses are averaged with those weights."""
     diff = target[..., None] - pred  # [B, h, Q]
-    return torch.maximum(levels * diff, (levels - 1) * diff).mean()
+    loss = torch.maximum(levels * diff, (levels - 1) * diff)
+    if weight is None:
+        return loss.mean()
+    return (loss.mean(dim=(1, 2)) * weight).sum() / weight.sum()

@@ -24,6 +24,7 @@ from forecaster.windows import (
     calendar_features,
     gather,
     gather_covariates,
+    loss_weights,
     sample_windows,
     scale,
     window_scale,
@@ -95,6 +96,11 @@ class Batch:
     calendar: torch.Tensor  # [B, L/patch, 2P]
     target: torch.Tensor  # [B, h] scaled target
     covariates: CovariateTensors | None = None  # [B, L + h, ...]: the same steps as z, target
+    weight: torch.Tensor | None = None  # [B] loss weights (log space, see loss_weights); None: 1
+
+    def weights(self, rows: slice) -> torch.Tensor | None:
+        """The loss weights of the windows ``rows`` (None: all equal)."""
+        return None if self.weight is None else self.weight[rows]
 
     def part(self, rows: slice) -> tuple[torch.Tensor, torch.Tensor, CovariateTensors | None]:
         """The network's inputs of the windows ``rows``."""
@@ -105,10 +111,12 @@ class Batch:
 def make_batch(
     data: Padded, spec: NetSpec, series: torch.Tensor, starts: torch.Tensor, device: torch.device
 ) -> Batch:
-    """Gather windows (input then target), scale both by the input's statistics."""
+    """Gather windows (input then target), scale both by the input's statistics and weigh
+    them for the loss (windows in log space, see ``loss_weights``)."""
     window = gather(data.values, series, starts, spec.lookback + spec.horizon)  # [B, L+h]
     x, y = window[:, : spec.lookback], window[:, spec.lookback :]
-    loc, spread = window_scale(x, spec.season, spec.transform == "log")
+    log_space = spec.transform == "log"
+    loc, spread = window_scale(x, spec.season, log_space)
     cal = calendar_features(data.phases[series], starts, spec.periods, spec.lookback, spec.patch)
     covariates = None
     if data.covariates is not None:
@@ -119,6 +127,7 @@ def make_batch(
         cal.to(device),
         scale(y, loc, spread).to(device),
         covariates,
+        loss_weights(x, spread, spec.season).to(device) if log_space else None,
     )
 
 
@@ -272,7 +281,8 @@ class _Run:
             part = slice(i * size, (i + 1) * size)
             with _autocast(self.device):
                 pred = self.nets[k](*batch.part(part))
-            total = total + pinball(pred.float(), batch.target[part], self.levels)
+            target, weight = batch.target[part], batch.weights(part)
+            total = total + pinball(pred.float(), target, self.levels, weight)
         total.backward()  # one backward pass; the members' graphs are independent
         for k in self.active:
             torch.nn.utils.clip_grad_norm_(self.nets[k].parameters(), CLIP_NORM)
@@ -284,7 +294,8 @@ class _Run:
 
 @torch.no_grad()
 def evaluate(net: QuantileRNN, batch: Batch, levels: torch.Tensor, device: torch.device) -> float:
-    """Mean pinball loss (in the windows' own scale) of ``net`` on ``batch``."""
+    """Mean pinball loss (in the windows' own scale, weighted as in training) of ``net`` on
+    ``batch``."""
     net.eval()
     losses = []
     for i in range(0, len(batch.z), EVAL_CHUNK):
@@ -292,8 +303,11 @@ def evaluate(net: QuantileRNN, batch: Batch, levels: torch.Tensor, device: torch
         with _autocast(device):
             passes = _passes(i, min(i + EVAL_CHUNK, len(batch.z)))
             pred = torch.cat([net(*batch.part(rows)) for rows in passes])
-        losses.append(pinball(pred.float(), batch.target[part], levels) * len(batch.z[part]))
-    return float(torch.stack(losses).sum()) / len(batch.z)
+        weight = batch.weights(part)
+        mass = len(batch.z[part]) if weight is None else float(weight.sum())
+        losses.append(pinball(pred.float(), batch.target[part], levels, weight) * mass)
+    total = len(batch.z) if batch.weight is None else float(batch.weight.sum())
+    return float(torch.stack(losses).sum()) / total
 
 
 def _passes(start: int, end: int) -> list[slice]:

@@ -1,10 +1,12 @@
 """A model trained without covariates and holidays forecasts exactly as before covariates existed.
 
 ``data/golden_no_covariates.json`` was recorded on the code before covariates were added (same
-seed, no time budget, one thread). Any change to the parameters, their initialisation order or
-the random draws of the no-covariate path moves these numbers far beyond the tolerance, which
-only absorbs a different CPU's last bits. Regenerate (on purpose only) with
-``python -m tests.forecaster.test_golden``.
+seed, no time budget, one thread), and recorded again, on purpose, when windows in log space
+began to weigh in the loss (``forecaster.windows.loss_weights``) and encoder steps widened to
+whole seasons (``forecaster.windows.choose_patch``). Any change to the parameters, their
+initialisation order or the random draws of the no-covariate path moves these numbers far
+beyond the tolerance, which only absorbs a different CPU's last bits. Regenerate (on purpose
+only) with ``python -m tests.forecaster.test_golden``.
 """
 
 from __future__ import annotations

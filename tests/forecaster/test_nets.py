@@ -54,6 +54,14 @@ def test_pinball_loss_hand_computed() -> None:
     assert float(pinball(pred, target, levels)) == pytest.approx(0.2 / 3)
 
 
+def test_weighted_pinball_is_the_weighted_mean_of_the_windows_losses() -> None:
+    levels = torch.tensor([0.5])
+    pred = torch.zeros(2, 1, 1)
+    target = torch.tensor([[2.0], [4.0]])  # window losses 1.0 and 2.0
+    assert float(pinball(pred, target, levels)) == pytest.approx(1.5)
+    assert float(pinball(pred, target, levels, torch.tensor([3.0, 1.0]))) == pytest.approx(1.25)
+
+
 def test_overfits_one_batch() -> None:
     torch.manual_seed(0)
     net = QuantileRNN(_spec(layers=1))

@@ -113,8 +113,8 @@ def test_overlapping_fits_restore_the_thread_count_once_the_last_ends() -> None:
 
 
 def test_the_default_network_trains_on_one_thread_and_a_large_one_on_threads() -> None:
-    default = ForecastConfig()  # GRU 64, 512 windows, lookback 168 in patches of 6
-    assert recurrence_work(default.batch_size, 28, default.hidden_size, 1, 1) < PARALLEL_WORK
+    default = ForecastConfig()  # GRU 64, 512 windows, lookback 168 in patches of 24
+    assert recurrence_work(default.batch_size, 7, default.hidden_size, 1, 1) < PARALLEL_WORK
     assert recurrence_work(2048, 28, 256, 1, 1) > PARALLEL_WORK
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,10 +13,12 @@ from forecaster.data import Panel
 from forecaster.nets import NetSpec
 from forecaster.train import make_batch, validation_batch
 from forecaster.windows import (
+    MAX_SCALED_WEIGHT,
     calendar_features,
     choose_lookback,
     choose_patch,
     gather,
+    loss_weights,
     pad,
     sample_windows,
     scale,
@@ -80,6 +84,35 @@ def test_flat_and_zero_windows_get_a_safe_scale() -> None:
     assert torch.isfinite(scale(x, loc, spread)).all()
 
 
+def test_loss_weights_favour_windows_that_repeat_their_season() -> None:
+    t = torch.arange(48, dtype=torch.float64)
+    seasonal = torch.sin(2 * torch.pi * t / 12)  # repeats itself exactly every 12 steps
+    drifting = seasonal + 0.02 * t  # the same swings, but each season differs from the last
+    noisy = torch.from_numpy(np.random.default_rng(0).normal(size=48))  # no season at all
+    x = torch.stack([seasonal, drifting, noisy])
+    _, spread = window_scale(x, 12, log_space=True)
+    weight = loss_weights(x, spread, 12)
+    assert float(weight.mean()) == pytest.approx(1.0)
+    assert weight[0] > weight[1] > weight[2]
+    # The exact repeat is capped: its seasonal term is MAX_SCALED_WEIGHT, its relative term
+    # its spread over the batch's mean spread.
+    relative = spread[:, 0] / spread.mean()
+    raw = torch.tensor([MAX_SCALED_WEIGHT, 0.0, 0.0]) + relative
+    change = (x[:, 12:] - x[:, :-12]).abs().mean(dim=1)
+    raw[1:] += spread[1:, 0] / change[1:]
+    torch.testing.assert_close(weight, raw / raw.mean())
+
+
+def test_only_windows_in_log_space_are_weighted() -> None:
+    panel = _index_panel([50, 40])
+    spec = _spec(8, 4)
+    assert validation_batch(pad(panel), spec, torch.device("cpu")).weight is None
+    logged = replace(spec, transform="log")
+    weight = validation_batch(pad(panel, "log"), logged, torch.device("cpu")).weight
+    assert weight is not None
+    assert weight.shape == (2,)
+
+
 def test_make_batch_scales_input_and_target_alike() -> None:
     data = pad(_index_panel([50]))
     batch = make_batch(
@@ -116,10 +149,14 @@ def test_lookback_rule(
 
 
 @pytest.mark.parametrize(
-    ("lookback", "season"), [(168, 24), (28, 7), (48, 12), (384, 96), (97, 24)]
+    ("lookback", "season", "expected"),
+    [(168, 24, 24), (28, 7, 1), (48, 12, 6), (384, 96, 48), (97, 24, 1)],
 )
-def test_patch_divides_the_lookback_and_keeps_the_encoder_short(lookback: int, season: int) -> None:
+def test_patch_divides_the_lookback_and_keeps_the_encoder_short(
+    lookback: int, season: int, expected: int
+) -> None:
     patch = choose_patch(lookback, season)
+    assert patch == expected  # hourly: a day per step; no divisor of the season: the largest
     assert lookback % patch == 0
     assert lookback // patch <= 2 * 24 or patch == 1
 
