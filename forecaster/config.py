@@ -20,6 +20,9 @@ class ForecastConfig(BaseModel):
       a fixed time budget, trained fewer steps and forecast worse;
     - ``lookback=None``: four seasons, two horizons and the long season (a week of hourly data),
       capped by the shortest series (see ``forecaster.windows.choose_lookback``);
+    - ``encoder_steps=6``: the encoder reads the lookback in a few wide patches, a whole season
+      each where the lookback allows (hourly: a day per step, ``forecaster.windows.choose_patch``);
+      instant forecasts of small panels read finer ones (``forecaster.sizing``);
     - a median plus 80% and 95% intervals, trained with the pinball loss; windows of strictly
       positive series (modelled in log space) weigh in it by their error relative to both the
       level and the seasonal-naive change (``forecaster.windows.loss_weights``);
@@ -51,6 +54,13 @@ class ForecastConfig(BaseModel):
     bidirectional: bool = Field(default=False, description="Read the history both ways.")
     lookback: int | None = Field(
         default=None, ge=2, le=20_000, description="History steps the network reads; auto."
+    )
+    encoder_steps: int = Field(
+        default=6,
+        ge=1,
+        le=20_000,
+        description="About how many steps the encoder reads: the lookback is cut into patches "
+        "(a divisor of it, of the season where one fits) that keep the steps near this many.",
     )
     quantiles: tuple[float, ...] = Field(
         default=DEFAULT_QUANTILES, description="Quantile levels to forecast, in (0, 1)."

@@ -390,7 +390,7 @@ def _plan(
         dropout=config.dropout,
         bidirectional=config.bidirectional,
         lookback=lookback,
-        patch=choose_patch(lookback, seasons.season),
+        patch=choose_patch(lookback, seasons.season, config.encoder_steps),
         season=seasons.season,
         horizon=horizon,
         levels=model_levels(config.quantiles),

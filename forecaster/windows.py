@@ -184,11 +184,6 @@ def unscale(z: torch.Tensor, loc: torch.Tensor, spread: torch.Tensor) -> torch.T
 
 
 MAX_LOOKBACK = 400  # recurrence cost grows with the window; beyond this, patches grow instead
-# The most steps the encoder's patch sequence is meant to have (see choose_patch). Few, wide
-# patches, each ideally a whole season: M4 Hourly (lookback 168, same seeds, test OWA) scored
-# 0.443 / 0.448 in 28 patches of 6, 0.438 / 0.440 in 14 of 12 and 0.434 / 0.434 in 7 of 24,
-# each step about half the cost of the one before.
-MAX_ENCODER_STEPS = 6
 
 
 def choose_lookback(season: int, long_season: int | None, horizon: int, room: int) -> int:
@@ -204,12 +199,16 @@ def min_lookback(season: int, horizon: int) -> int:
     return max(2, min(season, horizon))
 
 
-def choose_patch(lookback: int, season: int) -> int:
+def choose_patch(lookback: int, season: int, steps: int) -> int:
     """Points per encoder step: the largest divisor of the lookback (preferably of the season
-    too) that keeps the encoder near MAX_ENCODER_STEPS steps. Each step then reads a whole
-    season where the lookback holds enough of them (hourly data: a day per step), so the
-    recurrence compares seasons rather than hours, and long windows stay cheap to recur over."""
-    limit = max(1, lookback // MAX_ENCODER_STEPS)
+    too) that keeps the encoder near ``steps`` steps (``ForecastConfig.encoder_steps``).
+
+    The default, 6 steps, reads a whole season per step where the lookback holds enough of them
+    (hourly data: a day per step), so the recurrence compares seasons rather than hours, and
+    long windows stay cheap to recur over: M4 Hourly (lookback 168, 3 members, the same two
+    seeds, test OWA) scored 0.443 / 0.448 in 28 patches of 6, 0.438 / 0.440 in 14 of 12 and
+    0.434 / 0.434 in 7 of 24, each step about half the cost of the one before."""
+    limit = max(1, lookback // steps)
     divisors = [d for d in range(1, limit + 1) if lookback % d == 0]
     seasonal = [d for d in divisors if season % d == 0]
     return max(seasonal) if seasonal else max(divisors)

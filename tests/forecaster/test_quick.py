@@ -24,6 +24,7 @@ def test_small_requests_get_a_small_budget_and_big_ones_the_default() -> None:
     twenty = sized_fields(20, 20 * 1464, 24)
     assert one["ensemble"] == 1
     assert one["hidden_size"] < ForecastConfig().hidden_size
+    assert one["encoder_steps"] > ForecastConfig().encoder_steps  # finer patches
     assert one["time_budget_s"] < twenty["time_budget_s"] < ForecastConfig().time_budget_s
     assert sized_fields(100, SMALL_POINTS + 1, 24) == {}
     assert sized_config(100, SMALL_POINTS + 1, 24) == ForecastConfig()

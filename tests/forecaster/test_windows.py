@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from forecaster.config import ForecastConfig
 from forecaster.data import Panel
 from forecaster.nets import NetSpec
 from forecaster.train import make_batch, validation_batch
@@ -155,10 +156,16 @@ def test_lookback_rule(
 def test_patch_divides_the_lookback_and_keeps_the_encoder_short(
     lookback: int, season: int, expected: int
 ) -> None:
-    patch = choose_patch(lookback, season)
+    patch = choose_patch(lookback, season, ForecastConfig().encoder_steps)
     assert patch == expected  # hourly: a day per step; no divisor of the season: the largest
     assert lookback % patch == 0
     assert lookback // patch <= 2 * 24 or patch == 1
+
+
+def test_more_encoder_steps_read_finer_patches() -> None:
+    assert choose_patch(168, 24, 6) == 24  # a day per step
+    assert choose_patch(168, 24, 24) == 6  # 28 steps of 6 hours
+    assert choose_patch(168, 24, 168) == 1
 
 
 def test_log_space_round_trips_and_floors_non_positive_values() -> None:
