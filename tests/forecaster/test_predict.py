@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -47,7 +49,7 @@ DEFAULT_SHAPE = NetSpec(
     dropout=0.1,
     bidirectional=False,
     lookback=168,
-    patch=6,
+    patch=24,  # a day per encoder step (ForecastConfig.encoder_steps)
     season=24,
     horizon=24,
     levels=(0.025, 0.1, 0.5, 0.9, 0.975),
@@ -56,18 +58,22 @@ DEFAULT_SHAPE = NetSpec(
 )
 
 
+@pytest.mark.parametrize("patch", [24, 6])  # the default's; versions stored before it, quick
 @pytest.mark.parametrize("size", SIZES)
-def test_three_members_of_the_default_shape_give_the_same_bits_in_any_batch(size: int) -> None:
+def test_three_members_of_the_default_shape_give_the_same_bits_in_any_batch(
+    size: int, patch: int
+) -> None:
     """The served network's shape (the tiny model's kernels may take other paths)."""
     torch.manual_seed(0)
-    nets = [QuantileRNN(DEFAULT_SHAPE).eval() for _ in range(3)]
+    shape = replace(DEFAULT_SHAPE, patch=patch)
+    nets = [QuantileRNN(shape).eval() for _ in range(3)]
     rng = np.random.default_rng(size)
     starts = tuple(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(h)) for h in range(SERIES))
     values = tuple(50 + 10 * rng.random(200) for _ in range(SERIES))
     panel = Panel(tuple(f"s{i}" for i in range(SERIES)), values, starts, "h")
-    everything = forecast_panel(nets, DEFAULT_SHAPE, panel, torch.device("cpu"))
+    everything = forecast_panel(nets, shape, panel, torch.device("cpu"))
     chosen = [int(i) for i in rng.choice(SERIES, size, replace=False)]
-    part = forecast_panel(nets, DEFAULT_SHAPE, _rows(panel, chosen), torch.device("cpu"))
+    part = forecast_panel(nets, shape, _rows(panel, chosen), torch.device("cpu"))
     assert np.array_equal(part, everything[chosen])
 
 
