@@ -60,7 +60,7 @@ def test_the_boost_keeps_the_distance_of_an_unhurried_runs_first_half() -> None:
 
 @pytest.mark.parametrize(
     ("size", "short_size"),
-    [(171, 85), (86, 43), (64, 32), (40, MIN_SHORT_BATCH), (20, 20)],
+    [(256, 128), (171, 85), (86, MIN_SHORT_BATCH), (64, 64), (40, 40), (20, 20)],
 )
 def test_a_halved_batch_keeps_a_floor(size: int, short_size: int) -> None:
     assert ShortBudget(2.0, halve_batch=True).batch(size) == short_size
