@@ -9,7 +9,7 @@ the spinning default, ``fit`` trains on one intra-op thread instead (no thread w
 and restores the previous count afterwards.
 
 Passive threads are slow to wake, and a small network's training step is hundreds of small
-operations, each waking them: the default network (GRU of 64 units, 512 windows a step) trained
+operations, each waking them: the then default network (GRU of 64 units, 512 windows a step) trained
 twice as fast on one thread as on two passive ones (M4 Hourly, 3 epochs on 2 cores: 11.0 s
 against 23.5 s; two spinning threads 11.6 s). A large one gains from threads (hidden 256, 2,048
 windows: 192 s on one thread, 112 s on two). So ``fit`` also trains on one thread when a step's
