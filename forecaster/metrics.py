@@ -172,18 +172,17 @@ PINBALL_BLOCK = 1024  # series at a time in a per-point term: its temporaries st
 
 def _pinball(actual: np.ndarray, forecast: np.ndarray, q: np.ndarray) -> np.ndarray:
     """The mean pinball loss over the levels ``q`` at each point [W, S, h], per window and
-    PINBALL_BLOCK series, in place: two small temporaries, not four of [W, S, h, Q] (75 MB
-    each at 20,000 series; memory at scale). Each point's mean is the same whatever else is
-    in the block."""
-    out = np.empty(actual.shape)
-    for w in range(actual.shape[0]):
-        for start in range(0, actual.shape[1], PINBALL_BLOCK):
-            part = slice(start, start + PINBALL_BLOCK)
-            diff = actual[w, part, :, None] - forecast[w, part]  # [block, h, Q]
-            above = q * diff
-            diff *= q - 1.0
-            out[w, part] = np.maximum(above, diff, out=above).mean(axis=-1)
-    return out
+    PINBALL_BLOCK series (``_in_blocks``), in place: two small temporaries, not four of
+    [W, S, h, Q] (75 MB each at 20,000 series; memory at scale). Each point's mean is the same
+    whatever else is in the block."""
+    return _in_blocks(partial(_block_pinball, q=q), actual, forecast)
+
+
+def _block_pinball(actual: np.ndarray, forecast: np.ndarray, q: np.ndarray) -> np.ndarray:
+    diff = actual[..., None] - forecast  # [block, h, Q]
+    above = q * diff
+    diff *= q - 1.0
+    return np.maximum(above, diff, out=above).mean(axis=-1)
 
 
 def block_metrics(terms: dict[str, np.ndarray], axis: tuple[int, ...] | None = None) -> Any:
